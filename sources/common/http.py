@@ -1,0 +1,621 @@
+"""Shared HTTP layer: one pooled client per provider, OAuth, rate limiting, retries, errors.
+
+Contract: docs/ARCHITECTURE.md ("HTTP layer"). Secrets (client secret, refresh token,
+access tokens, the Authorization header) never appear in an error text, repr or log
+line: token grants go in form bodies, vendor messages are redacted, httpx exceptions
+are not chained (`from None`) and the httpx/httpcore loggers are kept at WARNING.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import json
+import logging
+import random
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from sources.common.clock import REAL_CLOCK, Clock
+
+log = logging.getLogger(__name__)
+# httpx logs every request line at INFO and httpcore the traffic at DEBUG: keep them quiet.
+for _name in ("httpx", "httpcore"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
+
+UTC = dt.UTC
+ZOHO_LOCKOUT_SECONDS = 600.0  # Zoho locks a client out for 10 minutes when it exceeds its rate
+USER_AGENT = "callpipe/0.1 (+dlt)"
+
+
+# --------------------------------------------------------------------------- errors
+
+class ConfigError(ValueError):
+    """Bad or missing configuration; the message names the config key and the env var."""
+
+
+class ApiError(Exception):
+    """An API call failed.
+
+    Fields: provider, method, endpoint (route template), status (HTTP, or None when no
+    answer came), code and message (the vendor's), hint (what to do), cause (our
+    description of a transport failure).
+    """
+
+    def __init__(self, message: str = "", *, provider: str = "", method: str = "", endpoint: str = "",
+                 status: int | None = None, code: Any = None, hint: str = "", cause: str = ""):
+        self.provider = provider
+        self.method = method
+        self.endpoint = endpoint
+        self.status = status
+        self.code = code
+        self.message = message
+        self.hint = hint
+        self.cause = cause
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        where = " ".join(p for p in (self.provider, self.method, self.endpoint) if p)
+        facts = []
+        if self.status is not None:
+            facts.append(f"HTTP {self.status}")
+        if self.code not in (None, ""):
+            facts.append(f"code {self.code}")
+        text = ", ".join(facts)
+        if self.message:
+            text = f"{text}: {self.message}" if text else self.message
+        if self.cause:
+            text = f"{text} ({self.cause})" if text else self.cause
+        text = f"{where}: {text}" if where else text
+        if self.hint:
+            text += f". Hint: {self.hint}"
+        return text
+
+    def __reduce__(self):  # keyword-only __init__: pickle through the fields
+        return _rebuild, (type(self), dict(self.__dict__))
+
+
+def _rebuild(cls: type, state: dict) -> ApiError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, state.get("message", ""))
+    error.__dict__.update(state)
+    return error
+
+
+class AuthError(ApiError):
+    """Bad credentials, or the token endpoint refused to issue a token."""
+
+
+class QuotaExhausted(ApiError):
+    """Zoom daily limit, Zoho lock-out or our own daily budget: resumable, never retried."""
+
+    def __init__(self, message: str = "", *, retry_at: dt.datetime | None = None, **fields: Any):
+        self.retry_at = retry_at
+        super().__init__(message, **fields)
+
+
+class MalformedResponse(ApiError):
+    """The body is not the JSON we expect (raised after the retries for unparseable bodies)."""
+
+
+class RetriesExhausted(ApiError):
+    """429 / 5xx / timeouts / connection errors kept failing; `cause` names the last one."""
+
+
+def _redact(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
+
+
+# --------------------------------------------------------------------------- rate limiting
+
+def next_utc_midnight(now: dt.datetime) -> dt.datetime:
+    day = now.astimezone(UTC).date() + dt.timedelta(days=1)
+    return dt.datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+class RateLimiter:
+    """At most `rate` sends in any window of `period` seconds (a sliding window on
+    clock.monotonic()), plus an optional budget of `daily` sends per UTC day.
+
+    `margin` widens the window by that fraction of `period`, so clock skew or network
+    jitter between us and the server cannot push the server's count over its limit.
+    A waiting thread sleeps while holding the lock: the others queue behind it, and a
+    simulated clock is advanced by one sleeper at a time.
+    """
+
+    def __init__(self, rate: int, period: float = 1.0, daily: int | None = None,
+                 clock: Clock = REAL_CLOCK, name: str = "", margin: float = 0.0):
+        if rate <= 0 or period <= 0 or margin < 0 or (daily is not None and daily <= 0):
+            raise ValueError(f"rate limiter {name!r}: rate, period and daily must be > 0, margin >= 0")
+        self.rate = int(rate)
+        self.period = float(period)
+        self.daily = int(daily) if daily else None
+        self.clock = clock
+        self.name = name
+        self.margin = float(margin)
+        self._window = self.period * (1.0 + self.margin)
+        self._sent: deque[float] = deque()
+        self._day: dt.date | None = None
+        self._day_count = 0
+        self._blocked_until: dt.datetime | None = None
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        """Block (clock.sleep) until a request may be sent; QuotaExhausted when the day's budget
+        is spent or the limiter was blocked (see block_until)."""
+        with self._lock:
+            self._check_quota()
+            while True:
+                now = self.clock.monotonic()
+                while self._sent and self._sent[0] <= now - self._window:
+                    self._sent.popleft()
+                if len(self._sent) < self.rate:
+                    break
+                # at least 1 ms so a float rounding error cannot spin a frozen clock forever
+                self.clock.sleep(max(self._sent[0] + self._window - now, 0.001))
+            self._sent.append(now)
+            self._day_count += 1
+
+    def block_until(self, when: dt.datetime) -> None:
+        """Refuse every acquire() until `when` (after a vendor's daily-limit 429 or lock-out)."""
+        with self._lock:
+            if self._blocked_until is None or when > self._blocked_until:
+                self._blocked_until = when
+
+    def _check_quota(self) -> None:
+        now = self.clock.now()
+        if self._blocked_until is not None:
+            if now < self._blocked_until:
+                raise QuotaExhausted(
+                    f"requests for '{self.name}' are paused by the API until {self._blocked_until.isoformat()}",
+                    retry_at=self._blocked_until, provider=self.name,
+                    hint="what was loaded is kept; run again after that time")
+            self._blocked_until = None
+        today = now.astimezone(UTC).date()
+        if today != self._day:
+            self._day, self._day_count = today, 0
+        if self.daily is not None and self._day_count >= self.daily:
+            retry_at = next_utc_midnight(now)
+            raise QuotaExhausted(
+                f"the daily budget of {self.daily} requests for '{self.name}' is spent",
+                retry_at=retry_at, provider=self.name,
+                hint=f"what was loaded is kept; run again after {retry_at.isoformat()}")
+
+    def __repr__(self) -> str:
+        daily = f", daily={self.daily}" if self.daily else ""
+        return f"RateLimiter({self.name!r}, {self.rate}/{self.period:g}s{daily}, margin={self.margin:g})"
+
+
+# --------------------------------------------------------------------------- retries
+
+@dataclass
+class RetryPolicy:
+    max_retries: int = 6
+    backoff_base: float = 1.0
+    backoff_max: float = 60.0
+    jitter: Callable[[], float] = field(default=random.random, repr=False)
+
+    def delay(self, retry: int, retry_after: float | None = None) -> float:
+        """Seconds to wait before retry number `retry` (1-based): the server's Retry-After when
+        given, else exponential backoff with jitter (50-100 % of base * 2**(retry-1)); always
+        capped at backoff_max."""
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.backoff_max)
+        wait = self.backoff_base * 2 ** (retry - 1)
+        return min(self.backoff_max, wait * (0.5 + 0.5 * self.jitter()))
+
+
+def parse_retry_after(value: str | None, now: dt.datetime) -> float | None:
+    """Retry-After as seconds ("30") or as an HTTP date -> seconds from `now` (>= 0)."""
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+# --------------------------------------------------------------------------- auth
+
+class _TokenAuth:
+    """Caches one access token until shortly before it expires; one thread refreshes it.
+
+    `token(post)` calls `post(url, data, basic_auth)` (the ApiClient's token request,
+    with its retries) only when no valid token is cached.
+    """
+
+    vendor = ""
+    scheme = ""
+    hint = ""
+
+    def __init__(self, token_url: str, clock: Clock = REAL_CLOCK):
+        self.token_url = token_url
+        self.clock = clock
+        self._token: str | None = None
+        self._expires = 0.0
+        self._issued: deque[str] = deque(maxlen=8)  # recent tokens, for redaction
+        self._lock = threading.Lock()
+
+    def token(self, post: Callable[..., httpx.Response]) -> str:
+        token = self._valid()
+        if token:
+            return token
+        with self._lock:
+            token = self._valid()  # another thread may have refreshed it while we waited
+            if token:
+                return token
+            data, basic = self._grant()
+            response = post(self.token_url, data, basic)
+            token, lifetime = self._parse(response)
+            # refresh 5 minutes (or 10 % of a short lifetime) before the vendor's expiry
+            self._expires = self.clock.monotonic() + lifetime - min(300.0, 0.1 * lifetime)
+            self._token = token
+            self._issued.append(token)
+            log.info("%s: new access token (valid %ds)", self.vendor, int(lifetime))
+            return token
+
+    def invalidate(self, token: str) -> None:
+        """Drop `token` if it is still the cached one (many threads may report the same 401)."""
+        with self._lock:
+            if self._token == token:
+                self._token = None
+
+    def header(self, token: str) -> dict[str, str]:
+        return {"Authorization": f"{self.scheme} {token}"}
+
+    def secrets(self) -> list[str]:
+        return list(self._issued)
+
+    def _valid(self) -> str | None:
+        token = self._token
+        return token if token and self.clock.monotonic() < self._expires else None
+
+    def _grant(self) -> tuple[dict[str, str], tuple[str, str] | None]:
+        raise NotImplementedError
+
+    def _parse(self, response: httpx.Response) -> tuple[str, float]:
+        raise NotImplementedError
+
+    def _fail(self, response: httpx.Response, code: Any, message: str, hint: str = "") -> AuthError:
+        return AuthError(_redact(message, self.secrets()), provider=self.vendor, method="POST",
+                         endpoint="token", status=response.status_code, code=code, hint=hint or self.hint)
+
+    def __repr__(self) -> str:
+        cached = "cached" if self._valid() else "none"
+        return f"{type(self).__name__}(token_url={self.token_url!r}, token={cached})"
+
+
+def _json_or_empty(response: httpx.Response) -> dict:
+    try:
+        body = json.loads(response.content or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+class ZoomS2SAuth(_TokenAuth):
+    """Zoom Server-to-Server OAuth: account_credentials grant, HTTP Basic client_id:client_secret."""
+
+    vendor = "zoom"
+    scheme = "Bearer"
+    hint = ("check account_id, client_id and client_secret under [sources.zoom] in .dlt/secrets.toml "
+            "(env SOURCES__ZOOM__ACCOUNT_ID, SOURCES__ZOOM__CLIENT_ID, SOURCES__ZOOM__CLIENT_SECRET), and that "
+            "the Server-to-Server OAuth app is activated with the phone/contact_center read scopes")
+
+    def __init__(self, token_url: str, account_id: str, client_id: str, client_secret: str,
+                 clock: Clock = REAL_CLOCK):
+        super().__init__(token_url, clock)
+        self._account_id = account_id
+        self._client_id = client_id
+        self._client_secret = client_secret
+
+    def _grant(self):
+        data = {"grant_type": "account_credentials", "account_id": self._account_id}
+        return data, (self._client_id, self._client_secret)
+
+    def secrets(self) -> list[str]:
+        return [self._client_secret, *super().secrets()]
+
+    def _parse(self, response):
+        body = _json_or_empty(response)
+        token = body.get("access_token")
+        if response.status_code == 200 and isinstance(token, str) and token:
+            return token, float(body.get("expires_in") or 3600)
+        code = body.get("error") or body.get("code")
+        message = str(body.get("reason") or body.get("error_description") or body.get("message")
+                      or "the token endpoint did not return an access_token")
+        raise self._fail(response, code, message)
+
+
+class ZohoRefreshAuth(_TokenAuth):
+    """Zoho OAuth refresh-token grant. Zoho throttles minting, so the token is cached and reused."""
+
+    vendor = "zoho"
+    scheme = "Zoho-oauthtoken"
+    hint = ("check client_id, client_secret and refresh_token under [sources.zoho_voice] in .dlt/secrets.toml "
+            "(env SOURCES__ZOHO_VOICE__CLIENT_ID, SOURCES__ZOHO_VOICE__CLIENT_SECRET, "
+            "SOURCES__ZOHO_VOICE__REFRESH_TOKEN) and that data_centre (SOURCES__ZOHO_VOICE__DATA_CENTRE) "
+            "is the one the refresh token was issued in")
+
+    def __init__(self, token_url: str, client_id: str, client_secret: str, refresh_token: str,
+                 clock: Clock = REAL_CLOCK):
+        super().__init__(token_url, clock)
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._refresh_token = refresh_token
+
+    def _grant(self):
+        data = {"grant_type": "refresh_token", "client_id": self._client_id,
+                "client_secret": self._client_secret, "refresh_token": self._refresh_token}
+        return data, None
+
+    def secrets(self) -> list[str]:
+        return [self._client_secret, self._refresh_token, *super().secrets()]
+
+    def _parse(self, response):
+        body = _json_or_empty(response)
+        token = body.get("access_token")
+        error = body.get("error")
+        if response.status_code == 200 and not error and isinstance(token, str) and token:
+            return token, float(body.get("expires_in") or 3600)
+        message = str(body.get("error_description") or error or "the token endpoint did not return an access_token")
+        hint = ""
+        if str(error).lower() == "access denied":
+            message = f"Zoho refused to mint a token ({message})"
+            hint = ("Zoho throttles access-token minting (about 10 per refresh token per 10 minutes): "
+                    "wait about 10 minutes before running again, and do not run several pipelines at once")
+        raise self._fail(response, error, message, hint)
+
+
+# --------------------------------------------------------------------------- client
+
+_RETRY = "retry"
+_REAUTH = "reauth"
+
+
+class ApiClient:
+    """One pooled httpx.Client per provider, with auth, per-label rate limiters and retries.
+
+    stats(): {endpoint template: HTTP attempts sent} plus "_retries" (re-sends after a
+    failure, incl. the one after a 401), "_429" (429 answers received) and "_token"
+    (token requests sent).
+    """
+
+    def __init__(self, provider: str, base_url: str, auth: _TokenAuth, limiters: Mapping[str, RateLimiter],
+                 *, clock: Clock = REAL_CLOCK, connect_timeout: float = 10.0, read_timeout: float = 60.0,
+                 retry: RetryPolicy | None = None, pool_size: int = 32, config_section: str = "",
+                 transport: httpx.BaseTransport | None = None):
+        self.provider = provider
+        self.base_url = base_url.rstrip("/")
+        self.auth = auth
+        self.limiters = dict(limiters)
+        self.clock = clock
+        self.retry = retry or RetryPolicy()
+        self.config_section = config_section or f"sources.{provider}"
+        self._http = httpx.Client(
+            timeout=httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout,
+                                  pool=read_timeout),
+            limits=httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size,
+                                keepalive_expiry=30.0),
+            headers={"Accept": "application/json", "User-Agent": USER_AGENT},
+            transport=transport,
+        )
+        self._stats: dict[str, int] = {"_retries": 0, "_429": 0, "_token": 0}
+        self._stats_lock = threading.Lock()
+
+    # -- public ------------------------------------------------------------
+    def get(self, path: str, params: Any = None, *, label: str, endpoint: str | None = None) -> Any:
+        """GET base_url + path; parsed JSON, or None for HTTP 204 / an empty body.
+
+        `endpoint` is the route template for stats and errors; `label` picks the limiter.
+        """
+        return self.request("GET", path, params, label=label, endpoint=endpoint)
+
+    def request(self, method: str, path: str, params: Any = None, *, label: str,
+                endpoint: str | None = None) -> Any:
+        endpoint = endpoint or path
+        limiter = self.limiters.get(label)
+        if limiter is None:
+            raise ValueError(f"{self.provider}: unknown rate label {label!r}; known: {sorted(self.limiters)}")
+        url = path if path.startswith(("http://", "https://")) else f"{self.base_url}/{path.lstrip('/')}"
+        where = {"provider": self.provider, "method": method, "endpoint": endpoint}
+        retries = 0
+        reauthed = False
+        while True:
+            try:
+                limiter.acquire()
+            except QuotaExhausted as exc:
+                raise QuotaExhausted(exc.message, retry_at=exc.retry_at, hint=exc.hint, **where) from None
+            token = self.auth.token(self._post_token)
+            self._count(endpoint)
+            status, cause, retry_after, malformed = None, "", None, False
+            try:
+                response = self._http.request(method, url, params=params, headers=self.auth.header(token))
+            except httpx.TimeoutException as exc:
+                cause = f"timeout ({type(exc).__name__})"
+            except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+                cause = f"connection error ({type(exc).__name__}: {self._redact(str(exc))})"
+            else:
+                status = response.status_code
+                outcome, value = self._classify(response, where, limiter, label)
+                if outcome is None:
+                    return value
+                if outcome == _REAUTH:
+                    self.auth.invalidate(token)
+                    if reauthed:
+                        code, message = value
+                        raise AuthError(message or "the API refused the access token twice", status=status,
+                                        code=code, hint=self.auth.hint, **where)
+                    reauthed = True
+                    self._count("_retries")
+                    log.warning("%s %s %s: access token refused (HTTP %s); refreshing it and retrying once",
+                                self.provider, method, endpoint, status)
+                    continue
+                cause, retry_after, malformed = value
+            retries += 1
+            if retries > self.retry.max_retries:
+                cls = MalformedResponse if malformed else RetriesExhausted
+                raise cls(f"gave up after {retries} attempts", status=status, cause=cause,
+                          hint=(f"the API kept failing; run again later, or raise max_retries / backoff_max "
+                                f"under [{self.config_section}]"), **where)
+            wait = self.retry.delay(retries, retry_after)
+            self._count("_retries")
+            log.warning("%s %s %s: %s; retry %d/%d in %.1fs", self.provider, method, endpoint,
+                        cause, retries, self.retry.max_retries, wait)
+            self.clock.sleep(wait)
+
+    def stats(self) -> dict[str, int]:
+        with self._stats_lock:
+            return dict(self._stats)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (f"ApiClient(provider={self.provider!r}, base_url={self.base_url!r}, "
+                f"labels={sorted(self.limiters)}, auth={self.auth!r})")
+
+    # -- internals -----------------------------------------------------------
+    def _count(self, key: str) -> None:
+        with self._stats_lock:
+            self._stats[key] = self._stats.get(key, 0) + 1
+
+    def _redact(self, text: str) -> str:
+        return _redact(text, self.auth.secrets())
+
+    def _post_token(self, url: str, data: dict[str, str], basic: tuple[str, str] | None) -> httpx.Response:
+        """The token request, retried on transport errors, 429 and 5xx like an API call."""
+        where = {"provider": self.provider, "method": "POST", "endpoint": "token"}
+        retries = 0
+        while True:
+            self._count("_token")
+            status, retry_after = None, None
+            try:
+                response = self._http.post(url, data=data, auth=basic)
+            except httpx.TimeoutException as exc:
+                cause = f"timeout ({type(exc).__name__})"
+            except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+                cause = f"connection error ({type(exc).__name__}: {self._redact(str(exc))})"
+            else:
+                status = response.status_code
+                if status != 429 and status < 500:
+                    return response
+                cause = f"HTTP {status}"
+                retry_after = parse_retry_after(response.headers.get("Retry-After"), self.clock.now())
+            retries += 1
+            if retries > self.retry.max_retries:
+                raise RetriesExhausted(f"no access token after {retries} attempts", status=status, cause=cause,
+                                       hint=f"the token endpoint {url} kept failing; run again later",
+                                       **where)
+            wait = self.retry.delay(retries, retry_after)
+            log.warning("%s token request: %s; retry %d/%d in %.1fs", self.provider, cause, retries,
+                        self.retry.max_retries, wait)
+            self.clock.sleep(wait)
+
+    def _classify(self, response: httpx.Response, where: dict, limiter: RateLimiter, label: str):
+        """(None, value) to return; (_REAUTH, (code, message)); (_RETRY, (cause, retry_after, malformed));
+        or raise."""
+        status = response.status_code
+        zoho = self.auth.vendor == "zoho"
+        raw = response.content
+        body: Any = None
+        parsed = True
+        if raw.strip():
+            try:
+                body = json.loads(raw)
+            except (ValueError, UnicodeDecodeError):
+                parsed = False
+        code, message = _vendor_error(body if parsed else None, raw)
+        message = self._redact(message)
+        now = self.clock.now()
+        retry_after = parse_retry_after(response.headers.get("Retry-After"), now)
+        if status == 429:
+            self._count("_429")
+        zoho_error = zoho and isinstance(body, dict) and str(body.get("status", "")).lower() == "error"
+
+        if status == 401:
+            return _REAUTH, (code, message)
+        if zoho and (status == 429 or (zoho_error and _is_lockout(f"{code} {message}"))):
+            seconds = retry_after if retry_after is not None else ZOHO_LOCKOUT_SECONDS
+            retry_at = now + dt.timedelta(seconds=seconds)
+            limiter.block_until(retry_at)
+            raise QuotaExhausted(
+                message or "too many requests: Zoho locked this client out", retry_at=retry_at,
+                status=status, code=code,
+                hint=(f"what was loaded is kept; run again after {retry_at.isoformat()} and keep "
+                      f"requests_per_minute under [{self.config_section}] at or below Zoho's limit (30)"),
+                **where)
+        if zoho_error:
+            text = f"{code} {message}".lower()
+            if "oauth" in text or "invalid_token" in text or "invalid token" in text:
+                return _REAUTH, (code, message)
+            raise ApiError(message, status=status, code=code,
+                           hint="see the Zoho Voice error code; the request was not retried", **where)
+        if status == 429:
+            kind = response.headers.get("X-RateLimit-Type", "").lower()
+            if kind.startswith("daily") or "daily" in message.lower():
+                retry_at = now + dt.timedelta(seconds=retry_after) if retry_after is not None \
+                    else next_utc_midnight(now)
+                limiter.block_until(retry_at)
+                raise QuotaExhausted(
+                    message or "daily rate limit reached", retry_at=retry_at, status=status, code=code,
+                    hint=(f"Zoom's daily limit for '{label}' requests is spent; what was loaded is kept, "
+                          f"run again after {retry_at.isoformat()}"),
+                    **where)
+            return _RETRY, (f"HTTP 429 {message}".strip(), retry_after, False)
+        if status >= 500:
+            return _RETRY, (f"HTTP {status} {message}".strip(), retry_after, False)
+        if status >= 300:
+            raise ApiError(message, status=status, code=code, hint=_hint_for(status), **where)
+        if status == 204 or not raw.strip():
+            return None, None
+        if not parsed:
+            return _RETRY, ("body is not valid JSON", None, True)
+        return None, body
+
+
+def _vendor_error(body: Any, raw: bytes) -> tuple[Any, str]:
+    """(code, message) from a Zoom / Zoho error body, or a short text snippet of any other body."""
+    if isinstance(body, dict):
+        code = body.get("code", body.get("error"))
+        message = body.get("message") or body.get("error_description") or body.get("reason") or ""
+        return code, str(message)
+    if body is None and raw.strip():
+        snippet = " ".join(raw[:200].decode("utf-8", "replace").split())
+        return None, snippet
+    return None, ""
+
+
+def _is_lockout(text: str) -> bool:
+    text = text.lower()
+    return "too many" in text or "locked" in text or "lock out" in text or "lockout" in text
+
+
+def _hint_for(status: int) -> str:
+    return {
+        400: "check the request parameters (dates, window length, page token)",
+        403: "check the app's scopes and the account's licences",
+        404: "the resource does not exist, or the user has no licence for this product",
+    }.get(status, "see the vendor's error code; the request was not retried")
