@@ -1,0 +1,195 @@
+"""One measured pipeline run, in its own process: `python -m bench.child SPEC.json`.
+
+kinds:
+- "callpipe": the product path (`pipelines.runner.prepare` + `run_job`, exactly what
+  `python -m pipelines run` does) for the zoom_phone source, with the API client
+  wrapped to note when each endpoint was called;
+- "naive": bench/naive.py, the baseline;
+- "zoho": the Zoho Voice source against an in-process sandbox on a frozen SimClock
+  (the limiter sleeps on simulated time), analysed from the sandbox's request log.
+
+The report (JSON, written to spec["result_path"]) holds the wall time, rows per table,
+requests per endpoint with first/last send times, dlt stage timings and ru_maxrss.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+MB = 1024 * 1024
+
+
+class RequestTimes:
+    """Wraps `client.get` to note, per endpoint template, how many calls and when."""
+
+    def __init__(self, client: Any):
+        self._lock = threading.Lock()
+        self.count: dict[str, int] = defaultdict(int)
+        self.first: dict[str, float] = {}
+        self.last: dict[str, float] = {}
+        inner = client.get
+
+        def get(path, params=None, *, label, endpoint=None):
+            started = time.perf_counter()
+            try:
+                return inner(path, params, label=label, endpoint=endpoint)
+            finally:
+                done = time.perf_counter()
+                key = endpoint or path
+                with self._lock:
+                    self.count[key] += 1
+                    self.first.setdefault(key, started)
+                    self.last[key] = done
+
+        client.get = get
+
+    def report(self, t0: float) -> dict[str, Any]:
+        return {
+            key: {"calls": n, "first_s": round(self.first[key] - t0, 3), "last_s": round(self.last[key] - t0, 3)}
+            for key, n in sorted(self.count.items())
+        }
+
+
+class StageTimes:
+    """Times dlt's extract / normalize / load calls (the runner calls them one by one)."""
+
+    def __init__(self):
+        import dlt
+
+        self.seconds: dict[str, float] = defaultdict(float)
+        for step in ("extract", "normalize", "load"):
+            original = getattr(dlt.Pipeline, step)
+
+            def timed(pipeline, *args, _original=original, _step=step, **kwargs):
+                started = time.perf_counter()
+                try:
+                    return _original(pipeline, *args, **kwargs)
+                finally:
+                    self.seconds[_step] += time.perf_counter() - started
+
+            setattr(dlt.Pipeline, step, timed)
+
+    def report(self) -> dict[str, float]:
+        return {k: round(v, 3) for k, v in self.seconds.items()}
+
+
+def warehouse(spec: dict[str, Any]):
+    from pipelines.warehouse import Warehouse
+
+    dest = spec["destination"]
+    names = {"datasets": {"zoom_phone": spec["dataset"]}, "analytics_dataset": spec["dataset"] + "_analytics",
+             "runs_dataset": spec["dataset"] + "_runs", "pipelines_dir": spec["pipelines_dir"]}
+    if dest["type"] == "duckdb":
+        return Warehouse.duckdb(dest["path"], **names)
+    return Warehouse.postgres(dest["dsn"], **names)
+
+
+def run_callpipe(spec: dict[str, Any], report: dict[str, Any]) -> None:
+    from pipelines.console import Console
+    from pipelines.registry import SOURCES
+    from pipelines.runner import prepare, run_job
+    from sources.common.windows import to_utc
+
+    stages = StageTimes()
+    wh = warehouse(spec)
+    spec_source = SOURCES["zoom_phone"]
+    client = spec_source.build_client()
+    times = RequestTimes(client)
+    t0 = time.perf_counter()
+    job = prepare(spec_source, "backfill" if spec.get("end_date") else "run",
+                  resources=spec.get("resources"),
+                  start=to_utc(spec["start_date"]) if spec.get("start_date") else None,
+                  end=to_utc(spec["end_date"]) if spec.get("end_date") else None,
+                  client=client, source_kwargs=spec.get("source_args"))
+    result = run_job(wh, job, Console(out=sys.stderr, err=sys.stderr, live=False))
+    report["wall_s"] = round(time.perf_counter() - t0, 3)
+    if result.outcome != "ok":
+        raise RuntimeError(f"callpipe run ended {result.outcome}: {result.error}")
+    report["rows"] = dict(sorted(result.rows.items()))
+    report["calls"] = times.report(t0)
+    report["client_stats"] = result.requests
+    report["stages"] = stages.report()
+    report["loader_file_format"] = wh.loader_file_format
+
+
+def run_naive(spec: dict[str, Any], report: dict[str, Any]) -> None:
+    import dlt
+
+    from bench.naive import NaiveZoom, naive_zoom_phone
+    from sources.common.windows import to_utc
+
+    stages = StageTimes()
+    env = os.environ
+    dest = spec["destination"]
+    destination = (dlt.destinations.duckdb(dest["path"]) if dest["type"] == "duckdb"
+                   else dlt.destinations.postgres(dest["dsn"]))
+    pipeline = dlt.pipeline(pipeline_name="naive_zoom_phone", destination=destination,
+                            dataset_name=spec["dataset"], pipelines_dir=spec["pipelines_dir"])
+    t0 = time.perf_counter()
+    api = NaiveZoom(env["SOURCES__ZOOM__BASE_URL"], env["SOURCES__ZOOM__TOKEN_URL"],
+                    env["SOURCES__ZOOM__ACCOUNT_ID"], env["SOURCES__ZOOM__CLIENT_ID"],
+                    env["SOURCES__ZOOM__CLIENT_SECRET"])
+    info = pipeline.run(naive_zoom_phone(api, to_utc(spec["start_date"]), to_utc(spec["end_date"]),
+                                         details=spec.get("details", True)))
+    report["wall_s"] = round(time.perf_counter() - t0, 3)
+    info.raise_on_failed_jobs()
+    counts = pipeline.last_trace.last_normalize_info.row_counts
+    report["rows"] = {t: n for t, n in sorted(counts.items()) if not t.startswith("_dlt")}
+    report["calls"] = {"all endpoints": {"calls": api.requests}}
+    report["stages"] = stages.report()
+    report["loader_file_format"] = sorted({job.job_file_info.file_format for package in info.load_packages
+                                           for job in package.jobs.get("completed_jobs", [])})
+
+
+def run_zoho(spec: dict[str, Any], report: dict[str, Any]) -> None:
+    """Read `pages` pages of Zoho Voice call logs with the sandbox's frozen clock shared."""
+    import dlt
+
+    from sandbox import Sandbox, SandboxConfig
+    from sources.common.config import build_zoho_client
+    from sources.zoho_voice import zoho_voice
+
+    cfg = SandboxConfig(**spec["sandbox"])
+    with Sandbox(cfg) as sb:
+        client = build_zoho_client(sb.clock, base_url=sb.zoho_base_url, token_url=sb.zoho_token_url,
+                                   **sb.zoho_credentials)
+        pipeline = dlt.pipeline(pipeline_name="bench_zoho", destination=dlt.destinations.duckdb(
+            spec["destination"]["path"]), dataset_name=spec["dataset"], pipelines_dir=spec["pipelines_dir"])
+        sim0 = sb.clock.monotonic()
+        t0 = time.perf_counter()
+        info = pipeline.run(zoho_voice(start_date=spec["start_date"], page_size=spec["page_size"],
+                                       client=client, clock=sb.clock), loader_file_format="parquet")
+        report["wall_s"] = round(time.perf_counter() - t0, 3)
+        info.raise_on_failed_jobs()
+        counts = pipeline.last_trace.last_normalize_info.row_counts
+        report["rows"] = {t: n for t, n in sorted(counts.items()) if not t.startswith("_dlt")}
+        report["simulated_s"] = round(sb.clock.monotonic() - sim0, 1)
+        report["client_stats"] = client.stats()
+        log = [entry for entry in sb.request_log if "/zv/logs" in entry[2]]
+        report["zoho_log"] = [[_epoch(entry[0]), entry[4]] for entry in log]
+        client.close()
+
+
+def _epoch(value: Any) -> float:
+    return value.timestamp() if hasattr(value, "timestamp") else float(value)
+
+
+def main(spec_path: str) -> None:
+    spec = json.loads(Path(spec_path).read_text())
+    report: dict[str, Any] = {"name": spec["name"], "kind": spec["kind"]}
+    {"callpipe": run_callpipe, "naive": run_naive, "zoho": run_zoho}[spec["kind"]](spec, report)
+    report["rows_total"] = sum(report.get("rows", {}).values())
+    report["ru_maxrss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / MB, 1)
+    Path(spec["result_path"]).write_text(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
