@@ -1,0 +1,347 @@
+"""`callpipe` / `python -m pipelines`: run, backfill, demo, status.
+
+Exit codes: 0 every source succeeded; 1 a source failed; 2 invalid arguments or
+configuration (nothing requested); 3 a source stopped on its API quota (resumable: rerun
+later); 4 a source is being loaded by another process right now (run lock held).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+from pipelines.console import Console
+from pipelines.errors import (
+    EXIT_CODES,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    OK,
+    ConfigError,
+    UsageError,
+    combine_exit_codes,
+    describe,
+)
+from pipelines.registry import SOURCES
+from pipelines.warehouse import (
+    DEFAULT_DUCKDB_PATH,
+    DEFAULT_PIPELINES_DIR,
+    DESTINATIONS,
+    POSTGRES_ENV,
+    Warehouse,
+    redact,
+    warehouse_from_config,
+)
+
+PROG = "callpipe"
+SOURCE_LIST = ", ".join(SOURCES)
+
+EPILOG_EXIT = "exit codes:\n" + "\n".join(f"  {code}  {text}" for code, text in EXIT_CODES.items())
+
+
+# ---------------------------------------------------------------------------- argument types
+def source_name(text: str) -> str:
+    name = text.strip()
+    if name not in SOURCES:
+        close = [s for s in SOURCES if name and (name in s or s.startswith(name.split("_")[0]))]
+        hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+        raise argparse.ArgumentTypeError(
+            f"unknown source {text!r}{hint}: type one of {SOURCE_LIST}, e.g. --source zoom_phone"
+        )
+    return name
+
+
+def source_list(text: str) -> list[str]:
+    return [source_name(part) for part in text.split(",") if part.strip()]
+
+
+def dataset_mapping(text: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: type SOURCE=DATASET, e.g. --dataset zoom_phone=zoom_phone_raw"
+        )
+    source, dataset = (part.strip() for part in text.split("=", 1))
+    return source_name(source), dataset
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # exit 2 with a pointer to --help
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n(see `{self.prog} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    where = common.add_argument_group("warehouse")
+    where.add_argument("--destination", choices=DESTINATIONS,
+                       help="duckdb (default; [pipeline] destination) or postgres: DSN from "
+                            f"[destination.postgres] credentials in .dlt/secrets.toml or {POSTGRES_ENV}")
+    where.add_argument("--duckdb-path", metavar="FILE",
+                       help=f"DuckDB file (default [pipeline] duckdb_path or {DEFAULT_DUCKDB_PATH})")
+    where.add_argument("--pipelines-dir", metavar="DIR",
+                       help=f"local dlt working directories (default {DEFAULT_PIPELINES_DIR}); state is restored "
+                            "from the warehouse when it is empty")
+    where.add_argument("--dataset", action="append", type=dataset_mapping, default=[], metavar="SOURCE=DATASET",
+                       help="dataset (schema) of a source, repeatable (default: the source name; "
+                            "[pipeline.datasets])")
+    where.add_argument("--analytics-dataset", metavar="NAME", help="dataset of the analyst views (default analytics)")
+    common.add_argument("-v", "--verbose", action="store_true", help="full tracebacks and INFO logs")
+
+    parser = Parser(
+        prog=PROG,
+        description="Load telephony call records (Zoom Phone, Zoom Contact Center, Zoho Voice) into "
+                    "DuckDB or Postgres with dlt.",
+        epilog=EPILOG_EXIT + "\n\nSee README.md for scheduling recipes and credentials.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub.required = True
+
+    run = sub.add_parser(
+        "run", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="the nightly job: incremental load of every enabled source",
+        description="Incremental load of every enabled source ([pipeline] sources, default all), each as its "
+                    "own dlt pipeline: one failing source does not stop the others. Prints one summary line "
+                    "per source and refreshes the analytics views.",
+        epilog=EPILOG_EXIT,
+    )
+    run.add_argument("--source", action="append", type=source_list, metavar="NAME[,NAME]",
+                     help=f"only these sources (repeatable): {SOURCE_LIST}")
+
+    backfill = sub.add_parser(
+        "backfill", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="load a closed date range of one source (nightly cursors untouched)",
+        description="Load [--start, --end] of one source into the same tables (merge: re-running adds no "
+                    "rows). The nightly cursor is left where it was. A plain date as --end includes that "
+                    "whole day. Zoom keeps six months of history: older starts are refused.",
+        epilog="examples:\n  callpipe backfill --source zoom_phone --start 2026-07-01 --end 2026-08-31\n"
+               "  callpipe backfill --source zoho_voice --start 2026-09-01T00:00:00+02:00 "
+               "--end 2026-09-15\n\n" + EPILOG_EXIT,
+    )
+    backfill.add_argument("--source", required=True, type=source_name, metavar="NAME", help=SOURCE_LIST)
+    backfill.add_argument("--resources", metavar="R[,R]",
+                          help="only these resources of the source (default: all its range-based resources)")
+    backfill.add_argument("--start", required=True, metavar="DATE", help="YYYY-MM-DD or ISO 8601 with a zone")
+    backfill.add_argument("--end", required=True, metavar="DATE",
+                          help="YYYY-MM-DD (inclusive day) or ISO 8601 with a zone (exclusive instant)")
+
+    demo = sub.add_parser(
+        "demo", formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="local sandbox API -> demo.duckdb, row counts and one call flow",
+        description="Starts the sandbox vendor API in-process, loads every source into a local DuckDB file, "
+                    "refreshes the analytics views, prints row counts and the Marketing Hotline call flow.",
+        epilog=EPILOG_EXIT,
+    )
+    demo.add_argument("--path", default="demo.duckdb", metavar="FILE", help="DuckDB file (default demo.duckdb)")
+    demo.add_argument("--pipelines-dir", metavar="DIR", help="local dlt working directories "
+                      "(default .callpipe/demo-pipelines)")
+    demo.add_argument("--days", type=int, default=14, help="days of sandbox history (default 14)")
+    demo.add_argument("--users", type=int, default=6, help="sandbox users (default 6)")
+    demo.add_argument("--calls-per-day", type=int, default=10, help="Zoom Phone calls per day (default 10)")
+    demo.add_argument("-v", "--verbose", action="store_true", help="full tracebacks and INFO logs")
+
+    status = sub.add_parser(
+        "status", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="last runs, cursors, sync tokens and row counts per source",
+        description="Per source: last run (time, outcome), a run in progress, cursor values, number of users "
+                    "with a sync token (tokens are never shown) and rows per table. Read from the warehouse, "
+                    "so it works on a fresh machine.",
+    )
+    status.add_argument("--source", action="append", type=source_list, metavar="NAME[,NAME]",
+                        help=f"only these sources: {SOURCE_LIST}")
+    return parser
+
+
+# ---------------------------------------------------------------------------- helpers
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    if not verbose:  # dlt is chatty at INFO; sources' warnings stay visible
+        logging.getLogger("dlt").setLevel(logging.WARNING)
+
+
+def _flatten(values: list[list[str]] | None) -> list[str]:
+    out: list[str] = []
+    for group in values or []:
+        for name in group:
+            if name not in out:
+                out.append(name)
+    return out
+
+
+def make_warehouse(args: argparse.Namespace) -> Warehouse:
+    return warehouse_from_config(
+        destination=getattr(args, "destination", None),
+        duckdb_path=getattr(args, "duckdb_path", None),
+        pipelines_dir=getattr(args, "pipelines_dir", None),
+        datasets=dict(getattr(args, "dataset", []) or []),
+        analytics_dataset=getattr(args, "analytics_dataset", None),
+    )
+
+
+def enabled_sources(selected: list[str]) -> list[str]:
+    if selected:
+        return selected
+    from pipelines.warehouse import config_value
+
+    configured = config_value("pipeline.sources", None)
+    if configured is None:
+        return list(SOURCES)
+    if isinstance(configured, str):
+        configured = [p for p in configured.replace(" ", "").split(",") if p]
+    names = [str(n) for n in configured]
+    unknown = [n for n in names if n not in SOURCES]
+    if unknown:
+        raise ConfigError(
+            f"[pipeline] sources lists unknown {unknown}: use names from {SOURCE_LIST} "
+            "(env var PIPELINE__SOURCES)"
+        )
+    if not names:
+        raise ConfigError("[pipeline] sources is empty: list at least one of " + SOURCE_LIST)
+    return names
+
+
+def run_sources(wh: Warehouse, jobs: list[Any], console: Console, *, refresh_views: bool = True) -> int:
+    """Run prepared jobs one after the other, print a summary line each; returns the exit code."""
+    from pipelines.runner import refresh_analytics, run_job
+
+    results = []
+    for job in jobs:
+        result = run_job(wh, job, console)
+        results.append(result)
+        console.print(result.summary())
+    if refresh_views and any(r.outcome == OK for r in results):
+        refresh_analytics(wh, console)
+    code = combine_exit_codes([r.exit_code for r in results])
+    bad = [r for r in results if r.outcome != OK]
+    if bad:
+        console.note(f"{len(bad)} of {len(results)} sources did not finish: "
+                     + ", ".join(f"{r.source} {r.outcome}" for r in bad) + f" (exit code {code})")
+    return code
+
+
+def _prepare_all(specs_args: list[tuple[str, dict[str, Any]]], command: str, console: Console,
+                 clock: Any = None) -> tuple[list[Any], list[Any], int]:
+    """Prepare every job before running any: config errors stop everything (exit 2)."""
+    from pipelines.runner import SourceResult, prepare
+
+    jobs, failed = [], []
+    code = EXIT_OK
+    for name, kwargs in specs_args:
+        try:
+            jobs.append(prepare(SOURCES[name], command, clock=clock, **kwargs))
+        except ConfigError as exc:
+            console.error(f"{name}: {describe(exc)}")
+            code = EXIT_USAGE
+        except ImportError as exc:  # a source package missing/broken: the others still run
+            console.error(f"{name}: cannot import the source ({describe(exc)})")
+            failed.append(SourceResult(name, "failed", error=describe(exc)))
+    if code == EXIT_USAGE:
+        for job in jobs:
+            job.client.close()
+        console.note("nothing was loaded: fix the configuration above and run again")
+        return [], failed, EXIT_USAGE
+    return jobs, failed, code
+
+
+# ---------------------------------------------------------------------------- commands
+def cmd_run(args: argparse.Namespace, console: Console, clock: Any = None) -> int:
+    wh = make_warehouse(args)
+    names = enabled_sources(_flatten(args.source))
+    jobs, failed, code = _prepare_all([(n, {}) for n in names], "run", console, clock)
+    if code == EXIT_USAGE:
+        return code
+    console.note(f"callpipe run: {', '.join(names)} -> {wh.describe()}")
+    for result in failed:
+        console.print(result.summary())
+    rc = run_sources(wh, jobs, console)
+    return combine_exit_codes([rc] + [r.exit_code for r in failed])
+
+
+def cmd_backfill(args: argparse.Namespace, console: Console, clock: Any = None) -> int:
+    from pipelines.dates import check_range, parse_cli_date
+
+    spec = SOURCES[args.source]
+    start = parse_cli_date(args.start, "--start")
+    end = parse_cli_date(args.end, "--end", end=True)
+    now = clock.now() if clock is not None else dt.datetime.now(dt.UTC)
+    end, notes = check_range(start, end, now, source=spec.title, lookback_months=spec.lookback_months)
+    resources = [r.strip() for r in (args.resources or "").split(",") if r.strip()] or None
+    if resources:
+        known = spec.resource_names()
+        unknown = [r for r in resources if known and r not in known]
+        if unknown:
+            raise UsageError(
+                f"unknown resource(s) {', '.join(unknown)} for {spec.name}: type --resources with names from "
+                f"{', '.join(known or ())}"
+            )
+    for note in notes:
+        console.note("note: " + note)
+    wh = make_warehouse(args)
+    jobs, failed, code = _prepare_all(
+        [(spec.name, {"resources": resources, "start": start, "end": end})], "backfill", console, clock
+    )
+    if code == EXIT_USAGE:
+        return code
+    if failed:
+        console.print(failed[0].summary())
+        return EXIT_FAILED
+    console.note(f"callpipe backfill: {spec.name} {start:%Y-%m-%d %H:%M} .. {end:%Y-%m-%d %H:%M} UTC "
+                 f"-> {wh.describe()} (nightly cursors untouched)")
+    return run_sources(wh, jobs, console)
+
+
+def cmd_status(args: argparse.Namespace, console: Console, clock: Any = None) -> int:
+    from pipelines.status import show_status
+
+    wh = make_warehouse(args)
+    names = _flatten(args.source) or list(SOURCES)
+    return show_status(wh, names, console)
+
+
+def cmd_demo(args: argparse.Namespace, console: Console, clock: Any = None) -> int:
+    from pipelines.demo import run_demo
+
+    return run_demo(args, console)
+
+
+COMMANDS = {"run": cmd_run, "backfill": cmd_backfill, "status": cmd_status, "demo": cmd_demo}
+
+
+def main(argv: Sequence[str] | None = None, *, clock: Any = None, console: Console | None = None) -> int:
+    """Entry point (`callpipe`). `clock`/`console` are for in-process tests."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args.verbose)
+    console = console or Console(verbose=args.verbose)
+    console.verbose = console.verbose or args.verbose
+    try:
+        return COMMANDS[args.command](args, console, clock)
+    except ConfigError as exc:  # includes UsageError: nothing was requested
+        console.error(redact(describe(exc)))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        console.error("interrupted")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - last resort: one line, traceback only with --verbose
+        console.error(redact(describe(exc)))
+        if args.verbose:
+            console.note(redact("".join(traceback.format_exception(exc))))
+        return EXIT_FAILED
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entry()

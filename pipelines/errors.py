@@ -1,0 +1,110 @@
+"""Exit codes and one-line error descriptions for the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+try:  # the HTTP layer owns these (docs/ARCHITECTURE.md); fallbacks only while it is missing
+    from sources.common.http import ApiError, ConfigError, QuotaExhausted
+except ImportError:  # pragma: no cover
+
+    class ConfigError(ValueError):  # type: ignore[no-redef]
+        pass
+
+    class ApiError(Exception):  # type: ignore[no-redef]
+        pass
+
+    class QuotaExhausted(ApiError):  # type: ignore[no-redef]
+        retry_at = None
+
+
+from pipelines.lock import LockHeld
+from pipelines.warehouse import WarehouseError
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # at least one source failed
+EXIT_USAGE = 2  # invalid arguments or configuration: nothing was requested
+EXIT_QUOTA = 3  # a source stopped on its daily quota / lock-out: resumable, rerun later
+EXIT_BUSY = 4  # a source was skipped because another run of it holds the lock
+
+EXIT_CODES = {
+    EXIT_OK: "every source succeeded",
+    EXIT_FAILED: "at least one source failed",
+    EXIT_USAGE: "invalid arguments or configuration (nothing was requested)",
+    EXIT_QUOTA: "a source stopped on its API quota (resumable: rerun after the time printed)",
+    EXIT_BUSY: "a source is already being loaded by another process (run lock held)",
+}
+
+OK, FAILED, QUOTA, BUSY, CONFIG = "ok", "failed", "quota", "busy", "config"
+OUTCOME_EXIT = {OK: EXIT_OK, FAILED: EXIT_FAILED, QUOTA: EXIT_QUOTA, BUSY: EXIT_BUSY, CONFIG: EXIT_USAGE}
+# when several sources end differently, the most serious code wins
+_SEVERITY = [EXIT_USAGE, EXIT_FAILED, EXIT_BUSY, EXIT_QUOTA, EXIT_OK]
+
+
+class UsageError(ConfigError):
+    """Invalid command-line arguments; the message says what to type instead."""
+
+
+def combine_exit_codes(codes: list[int]) -> int:
+    for code in _SEVERITY:
+        if code in codes:
+            return code
+    return EXIT_OK
+
+
+def chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and everything it wraps (dlt's PipelineStepFailed.exception, __cause__, ...)."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        cur = todo.pop(0)
+        if cur is None or id(cur) in seen:
+            continue
+        seen.add(id(cur))
+        yield cur
+        inner = getattr(cur, "exception", None)
+        if isinstance(inner, BaseException):
+            todo.append(inner)
+        todo.append(cur.__cause__)
+        if not cur.__suppress_context__:
+            todo.append(cur.__context__)
+
+
+def root_cause(exc: BaseException) -> BaseException:
+    """The most meaningful exception: ours (API/config/lock) if any, else the innermost one."""
+    found = list(chain(exc))
+    for kind in (QuotaExhausted, LockHeld, ConfigError, ApiError, WarehouseError):
+        for e in found:
+            if isinstance(e, kind):
+                return e
+    # skip dlt's wrappers: prefer the deepest exception that is not from dlt
+    for e in reversed(found):
+        if not type(e).__module__.startswith("dlt."):
+            return e
+    return found[-1]
+
+
+def classify(exc: BaseException) -> str:
+    cause = root_cause(exc)
+    if isinstance(cause, QuotaExhausted):
+        return QUOTA
+    if isinstance(cause, LockHeld):
+        return BUSY
+    if isinstance(cause, ConfigError):
+        return CONFIG
+    return FAILED
+
+
+def describe(exc: BaseException) -> str:
+    """`Type: message (notes)` of the root cause on one line."""
+    cause = root_cause(exc)
+    text = " ".join(str(cause).split()) or "(no message)"
+    if len(text) > 600:
+        text = text[:600] + "..."
+    notes = [" ".join(str(n).split()) for n in getattr(cause, "__notes__", []) or []]
+    line = text if isinstance(cause, UsageError) else f"{type(cause).__name__}: {text}"
+    if notes:
+        line += " [" + "; ".join(notes) + "]"
+    if "Could not set lock on file" in line:
+        line += " -- the DuckDB file is open in another process: close it and rerun"
+    return line

@@ -1,0 +1,286 @@
+"""Run machinery shared by `run`, `backfill` and `demo`: one dlt pipeline per source.
+
+    jobs = [prepare(SOURCES[name], "run") for name in names]   # validates config, no request yet
+    results = [run_job(warehouse, job, console) for job in jobs]
+
+`prepare` builds the API client and instantiates the dlt source (argument errors surface
+here, before any request). `run_job` takes the run lock, finishes what an interrupted run
+left (pending load packages), then extract -> normalize -> load with the warehouse's loader
+format, records the run in the warehouse, and never raises: the outcome is in the result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import dlt
+
+from pipelines import runs
+from pipelines.console import Console
+from pipelines.errors import (
+    BUSY,
+    FAILED,
+    OK,
+    OUTCOME_EXIT,
+    QUOTA,
+    QuotaExhausted,
+    classify,
+    describe,
+    root_cause,
+)
+from pipelines.lock import LockHeld
+from pipelines.registry import SourceSpec
+from pipelines.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Job:
+    spec: SourceSpec
+    command: str  # run | backfill | demo
+    source: Any  # the instantiated DltSource
+    client: Any
+    resources: list[str] | None = None
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+@dataclass
+class SourceResult:
+    source: str
+    outcome: str  # ok | failed | quota | busy | config
+    seconds: float = 0.0
+    rows: dict[str, int] = field(default_factory=dict)
+    requests: dict[str, int] = field(default_factory=dict)
+    load_ids: list[str] = field(default_factory=list)
+    error: str | None = None
+    retry_at: dt.datetime | None = None
+    exception: BaseException | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return OUTCOME_EXIT[self.outcome]
+
+    @property
+    def total_requests(self) -> int:
+        return sum(self.requests.values())
+
+    def summary(self) -> str:
+        """The one line printed per source."""
+        rows = ", ".join(f"{t} {n}" for t, n in sorted(self.rows.items())) or "no new rows"
+        head = f"{self.source:<20} {self.outcome.upper():<6} {self.seconds:7.1f}s  requests {self.total_requests:<6}"
+        if self.outcome == OK:
+            return f"{head} rows: {rows}"
+        return f"{head} {self.error or ''}".rstrip()
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def prepare(
+    spec: SourceSpec,
+    command: str,
+    *,
+    resources: list[str] | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    clock: Any = None,
+    client: Any = None,
+    client_overrides: dict[str, Any] | None = None,
+    source_kwargs: dict[str, Any] | None = None,
+) -> Job:
+    """Build the client and the dlt source. Raises ConfigError (exit 2) on bad settings/arguments."""
+    function = spec.function()
+    if client is None:
+        client = spec.build_client(clock, **(client_overrides or {}))
+    kwargs: dict[str, Any] = dict(source_kwargs or {})
+    if resources:
+        kwargs["resources"] = list(resources)
+    if start is not None:
+        kwargs["start_date"] = iso(start)
+    if end is not None:
+        kwargs["end_date"] = iso(end)
+    if clock is not None:
+        kwargs["clock"] = clock
+    try:
+        source = function(client=client, **kwargs)
+    except BaseException:
+        client.close()
+        raise
+    return Job(spec, command, source, client, resources, start, end)
+
+
+def _client_stats(client: Any) -> dict[str, int]:
+    try:
+        return {str(k): int(v) for k, v in (client.stats() or {}).items()}
+    except Exception:  # noqa: BLE001 - stats are informative only
+        return {}
+
+
+def _retry_at(exc: BaseException) -> dt.datetime | None:
+    cause = root_cause(exc)
+    return getattr(cause, "retry_at", None) if isinstance(cause, QuotaExhausted) else None
+
+
+def _safe(console: Console, what: str, fn, *args, **kwargs) -> Any:
+    """Run record / bookkeeping: a failure here is reported but never fails the load."""
+    try:
+        return fn(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001
+        console.note(f"warning: could not {what}: {describe(exc)}")
+        return None
+
+
+def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
+    """Run one source end to end into `wh`. Never raises (except KeyboardInterrupt)."""
+    t0 = time.monotonic()
+    name = job.name
+    run_id = f"{name}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    result = SourceResult(name, OK)
+    lock = wh.lock(name)
+    try:
+        lock.acquire(command=job.command, run_id=run_id)
+    except LockHeld as exc:
+        job.client.close()
+        result.outcome, result.error, result.exception = BUSY, describe(exc), exc
+        result.seconds = time.monotonic() - t0
+        return result
+
+    def on_wait() -> None:
+        console.step(name, "waiting for the DuckDB file (another callpipe process is writing to it)")
+
+    recorded = False
+    try:
+        if lock.stale:
+            previous = lock.stale
+            console.step(name, f"the previous run (pid {previous.get('pid', '?')}, started "
+                               f"{previous.get('started_at', '?')}) did not finish: resuming from where it stopped")
+            result.notes.append("resumed after an interrupted run")
+            if previous.get("run_id"):
+                with wh.db_lock(on_wait=on_wait):
+                    _safe(console, "mark the interrupted run", runs.mark_interrupted, wh, previous["run_id"])
+        with wh.db_lock(on_wait=on_wait):
+            recorded = bool(_safe(console, "write the run record", _start_record, wh, job, run_id))
+        pipeline = wh.pipeline(name)
+        pipeline.collector = console.collector(name)
+        with wh.db_lock(on_wait=on_wait):
+            console.step(name, f"sync state with {wh.describe()} dataset {wh.dataset(name)}")
+            pipeline.sync_destination()
+            if pipeline.has_pending_data:
+                console.step(name, "loading the pending packages of an interrupted run first")
+                if pipeline.list_extracted_load_packages():
+                    pipeline.normalize()
+                if pipeline.list_normalized_load_packages():
+                    info = pipeline.load(workers=_load_workers())
+                    info.raise_on_failed_jobs()
+                    result.load_ids.extend(info.loads_ids)
+        what = job.command
+        if job.start or job.end:
+            what += f" {iso(job.start) or '...'} .. {iso(job.end) or 'now'}"
+        selected = list(job.source.selected_resources)
+        console.step(name, f"extract ({what}; {len(selected)} resources: {', '.join(selected)})")
+        pipeline.extract(job.source, loader_file_format=wh.loader_file_format)
+        console.step(name, "normalize")
+        norm = pipeline.normalize()
+        if norm is not None:
+            result.rows = {t: int(n) for t, n in (norm.row_counts or {}).items() if not t.startswith("_dlt")}
+        with wh.db_lock(on_wait=on_wait):
+            console.step(name, f"load into {wh.describe()} ({wh.loader_file_format})")
+            info = pipeline.load(workers=_load_workers())
+            if info is not None:
+                info.raise_on_failed_jobs()
+                result.load_ids.extend(info.loads_ids)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - every failure becomes this source's outcome
+        outcome = classify(exc)
+        result.outcome = outcome if outcome in (QUOTA, BUSY) else FAILED
+        result.error = wh.redact(describe(exc))
+        result.exception = exc
+        result.retry_at = _retry_at(exc)
+        if result.outcome == QUOTA:
+            when = (f"after {result.retry_at:%Y-%m-%d %H:%M} UTC" if result.retry_at
+                    else "later (tomorrow for a daily quota)")
+            result.error += f" -- resumable: nothing is lost, run again {when}"
+        if console.verbose:
+            console.note(wh.redact("".join(traceback.format_exception(exc))))
+    finally:
+        result.seconds = time.monotonic() - t0
+        result.requests = _client_stats(job.client)
+        _safe(console, "close the API client", job.client.close)
+        if recorded:
+            with wh.db_lock(on_wait=on_wait):
+                _safe(console, "update the run record", _end_record, wh, run_id, result)
+        lock.release()
+    return result
+
+
+def _load_workers() -> int:
+    value = dlt.config.get("load.workers", int)
+    return int(value) if value else 4
+
+
+def _start_record(wh: Warehouse, job: Job, run_id: str) -> bool:
+    runs.record_start(wh, {
+        "run_id": run_id,
+        "pipeline_name": wh.pipeline_name(job.name),
+        "source": job.name,
+        "dataset": wh.dataset(job.name),
+        "command": job.command,
+        "resources": ",".join(job.resources) if job.resources else None,
+        "range_start": job.start,
+        "range_end": job.end,
+        "started_at": dt.datetime.now(dt.UTC),
+        "outcome": "running",
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+    })
+    return True
+
+
+def _end_record(wh: Warehouse, run_id: str, result: SourceResult) -> None:
+    runs.record_end(
+        wh, run_id,
+        outcome=result.outcome,
+        exit_code=result.exit_code,
+        seconds=round(result.seconds, 3),
+        rows_loaded=sum(result.rows.values()),
+        rows_json=result.rows,
+        requests=result.total_requests,
+        requests_json=result.requests,
+        load_ids=result.load_ids,
+        error=result.error,
+        retry_at=result.retry_at,
+    )
+
+
+def refresh_analytics(wh: Warehouse, console: Console) -> list[str]:
+    """Rebuild the analyst views (pipelines.analytics); a failure is reported, not raised."""
+    from pipelines import analytics
+
+    try:
+        with wh.db_lock():
+            views = analytics.refresh_views(wh) or []
+    except Exception as exc:  # noqa: BLE001
+        console.note(f"warning: analytics views not refreshed: {wh.redact(describe(exc))}")
+        if console.verbose:
+            console.note(wh.redact("".join(traceback.format_exception(exc))))
+        return []
+    if views:
+        console.step("analytics", f"refreshed {len(views)} views in dataset {wh.analytics_dataset}")
+    return list(views)

@@ -1,0 +1,133 @@
+"""`callpipe status`: what the warehouse knows about each source.
+
+Everything is read from the warehouse (run records in `callpipe.runs`, dlt state in the
+dataset's `_dlt_pipeline_state`), never from the local working directory, so the answer is
+the same on a fresh machine. Sync tokens are counted, never printed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pipelines import runs
+from pipelines.console import Console
+from pipelines.errors import EXIT_FAILED, EXIT_OK, describe
+from pipelines.warehouse import Warehouse
+
+SYNC_TOKEN_KEYS = ("sync_tokens",)
+
+
+def stored_state(wh: Warehouse, source: str) -> dict[str, Any] | None:
+    """The pipeline state dlt committed last to the source's dataset (None if never loaded)."""
+    from dlt.common.versioned_state import decompress_state
+
+    dataset = wh.dataset(source)
+    tables = wh.tables(dataset)
+    if "_dlt_pipeline_state" not in tables or "_dlt_loads" not in tables:
+        return None
+    rows = wh.query(
+        f"SELECT s.state FROM {wh.qualified(dataset, '_dlt_pipeline_state')} AS s "
+        f"JOIN {wh.qualified(dataset, '_dlt_loads')} AS l ON l.load_id = s._dlt_load_id "
+        "WHERE s.pipeline_name = ? AND l.status = 0 ORDER BY l.load_id DESC LIMIT 1",
+        [wh.pipeline_name(source)],
+    )
+    return decompress_state(rows[0][0]) if rows else None
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat(timespec="seconds")
+    return str(value)
+
+
+def cursors_and_tokens(state: dict[str, Any] | None, source: str) -> tuple[list[str], list[str]]:
+    """(['call_logs.date_time = 2026-...'], ['user_call_logs: 12 users'])"""
+    cursors: list[str] = []
+    tokens: list[str] = []
+    resources = (((state or {}).get("sources") or {}).get(source) or {}).get("resources") or {}
+    for resource, rstate in sorted(resources.items()):
+        if not isinstance(rstate, dict):
+            continue
+        for cursor, info in sorted((rstate.get("incremental") or {}).items()):
+            if isinstance(info, dict) and info.get("last_value") is not None:
+                cursors.append(f"{resource}.{cursor} = {_text(info['last_value'])}")
+        for key in SYNC_TOKEN_KEYS:
+            if isinstance(rstate.get(key), dict):
+                tokens.append(f"{resource}: {len(rstate[key])} users")
+    return cursors, tokens
+
+
+def _when(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return str(value or "-")
+
+
+def _describe_run(row: dict[str, Any]) -> str:
+    parts = [_when(row.get("started_at")), row.get("command") or "?", row.get("outcome") or "?"]
+    if row.get("seconds") is not None:
+        parts.append(f"{row['seconds']:.1f}s")
+    if row.get("rows_loaded") is not None:
+        parts.append(f"{row['rows_loaded']} rows")
+    if row.get("requests") is not None:
+        parts.append(f"{row['requests']} requests")
+    if row.get("range_start") or row.get("range_end"):
+        parts.append(f"range {_when(row.get('range_start'))} .. {_when(row.get('range_end'))}")
+    text = "  ".join(parts)
+    if row.get("error") and row.get("outcome") not in ("ok", "running"):
+        text += f"\n               {row['error']}"
+    return text
+
+
+def source_status(wh: Warehouse, source: str) -> list[str]:
+    dataset = wh.dataset(source)
+    lines = [f"{source}  (dataset {dataset} in {wh.describe()})"]
+    holder = wh.lock(source).holder()
+    if holder:
+        lines.append(f"  running now  pid {holder.get('pid', '?')} since {holder.get('started_at', '?')} "
+                     f"({holder.get('command', '?')})")
+    history = runs.recent(wh, source, dataset, limit=50)
+    if holder is None:  # a 'running' row without a live holder was killed
+        for row in history:
+            if row.get("outcome") == "running":
+                row["outcome"] = "interrupted"
+    if history:
+        lines.append(f"  last run     {_describe_run(history[0])}")
+        ok = next((r for r in history if r.get("outcome") == "ok"), None)
+        if ok is not None and ok is not history[0]:
+            lines.append(f"  last success {_describe_run(ok)}")
+        elif ok is None:
+            lines.append("  last success none recorded")
+    else:
+        lines.append("  last run     none recorded")
+    state = stored_state(wh, source)
+    cursors, tokens = cursors_and_tokens(state, source)
+    lines.append("  cursors      " + (" | ".join(cursors) if cursors else "none (nothing loaded yet)"))
+    if tokens:
+        lines.append("  sync tokens  " + " | ".join(tokens))
+    counts = wh.row_counts(dataset)
+    if counts:
+        lines.append("  tables       " + " | ".join(f"{t} {n}" for t, n in sorted(counts.items())))
+    else:
+        lines.append("  tables       none")
+    return lines
+
+
+def show_status(wh: Warehouse, sources: list[str], console: Console) -> int:
+    code = EXIT_OK
+    console.print(f"warehouse: {wh.describe()}")
+    for source in sources:
+        try:
+            with wh.db_lock(timeout=60):
+                lines = source_status(wh, source)
+        except Exception as exc:  # noqa: BLE001 - one unreadable source does not hide the others
+            code = EXIT_FAILED
+            lines = [f"{source}  (dataset {wh.dataset(source)})", f"  error        {wh.redact(describe(exc))}"]
+            holder = wh.lock(source).holder()
+            if holder:
+                lines.append(f"  running now  pid {holder.get('pid', '?')} since {holder.get('started_at', '?')}")
+        console.print()
+        for line in lines:
+            console.print(line)
+    return code

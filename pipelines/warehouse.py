@@ -1,0 +1,371 @@
+"""Where the data goes: one warehouse (DuckDB file or Postgres database), one dataset per source.
+
+`Warehouse` bundles the destination kind and location, the dataset (schema) names and the
+local dlt working directory, and gives everyone the same three things:
+
+- `pipeline(source)`: the dlt pipeline of a source (`callpipe_<source>`), loading into that
+  source's dataset with the right loader file format (parquet for DuckDB, csv/COPY for Postgres);
+- `query(sql, params)` / `execute(sql, params)`: plain SQL against the warehouse
+  (`?` placeholders on both destinations), used by the analytics views and `status`;
+- `lock(source)` and `db_lock()`: the run lock of a pipeline and, for DuckDB, the one-writer lock.
+
+The Postgres DSN is a secret: it is never part of `describe()`, `repr()` or an error message
+(`redact()` removes passwords from any text).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import re
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import dlt
+
+from pipelines.lock import RunLock
+
+DUCKDB = "duckdb"
+POSTGRES = "postgres"
+DESTINATIONS = (DUCKDB, POSTGRES)
+SOURCE_NAMES = ("zoom_phone", "zoom_contact_center", "zoho_voice")
+DEFAULT_DUCKDB_PATH = "warehouse.duckdb"
+DEFAULT_PIPELINES_DIR = ".callpipe/pipelines"
+DEFAULT_ANALYTICS_DATASET = "analytics"
+DEFAULT_RUNS_DATASET = "callpipe"
+PIPELINE_PREFIX = "callpipe_"
+LOADER_FILE_FORMAT = {DUCKDB: "parquet", POSTGRES: "csv"}
+POSTGRES_ENV = "DESTINATION__POSTGRES__CREDENTIALS"
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@\s]*)@", re.I)
+_KV_PASSWORD = re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.I)
+
+
+def redact(text: str, secrets: Sequence[str] = ()) -> str:
+    """Remove passwords of connection strings and the given secret values from `text`."""
+    if not text:
+        return text
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
+    return _KV_PASSWORD.sub(r"\1***", text)
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class WarehouseError(Exception):
+    """The warehouse is not reachable / usable (busy DuckDB file, refused connection...)."""
+
+
+@dataclass
+class Warehouse:
+    """A destination + dataset names + local dlt working directory.
+
+    kind: "duckdb" or "postgres"
+    location: DuckDB file path (absolute) or the Postgres DSN (secret: never printed)
+    datasets: source name -> dataset (schema) name
+    analytics_dataset: schema of the analyst views
+    runs_dataset: schema of the run record table `runs`
+    pipelines_dir: dlt working directories live in `pipelines_dir/<warehouse key>/<pipeline name>`,
+        so two warehouses never share local state (dlt restores it from the destination anyway).
+    """
+
+    kind: str
+    location: str = field(repr=False)
+    datasets: dict[str, str] = field(default_factory=lambda: {s: s for s in SOURCE_NAMES})
+    analytics_dataset: str = DEFAULT_ANALYTICS_DATASET
+    runs_dataset: str = DEFAULT_RUNS_DATASET
+    pipelines_dir: Path = Path(DEFAULT_PIPELINES_DIR)
+
+    def __post_init__(self) -> None:
+        if self.kind not in DESTINATIONS:
+            raise ValueError(f"unknown destination {self.kind!r}: use one of {', '.join(DESTINATIONS)}")
+        if self.kind == DUCKDB:
+            self.location = str(Path(self.location).expanduser().resolve())
+        for name in [*self.datasets.values(), self.analytics_dataset, self.runs_dataset]:
+            if not _IDENT.match(name):
+                raise ValueError(f"dataset name {name!r} is not a plain SQL identifier (letters, digits, _)")
+        self.pipelines_dir = Path(self.pipelines_dir).expanduser().resolve()
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def duckdb(cls, path: str | os.PathLike = DEFAULT_DUCKDB_PATH, **kw: Any) -> Warehouse:
+        return cls(DUCKDB, str(path), **kw)
+
+    @classmethod
+    def postgres(cls, dsn: str, **kw: Any) -> Warehouse:
+        return cls(POSTGRES, dsn, **kw)
+
+    # ------------------------------------------------------------------ naming
+    @property
+    def loader_file_format(self) -> str:
+        return LOADER_FILE_FORMAT[self.kind]
+
+    def dataset(self, source: str) -> str:
+        return self.datasets.get(source, source)
+
+    @staticmethod
+    def pipeline_name(source: str) -> str:
+        return PIPELINE_PREFIX + source
+
+    def describe(self) -> str:
+        """Human description without secrets: `duckdb /path/file.duckdb` or `postgres user@host:5432/db`."""
+        if self.kind == DUCKDB:
+            return f"duckdb {self.location}"
+        parts = urlsplit(self.location)
+        if parts.hostname:
+            user = f"{parts.username}@" if parts.username else ""
+            port = f":{parts.port}" if parts.port else ""
+            return f"postgres {user}{parts.hostname}{port}{parts.path}"
+        return "postgres " + redact(self.location)
+
+    @property
+    def key(self) -> str:
+        """Stable short name of this warehouse (no secrets) for the local working directory."""
+        ident = self.location if self.kind == DUCKDB else self.describe()
+        digest = hashlib.sha1(ident.encode()).hexdigest()[:10]
+        stem = Path(self.location).stem if self.kind == DUCKDB else (urlsplit(self.location).path.strip("/") or "db")
+        stem = re.sub(r"[^A-Za-z0-9_-]", "_", stem)[:40]
+        return f"{self.kind}-{stem}-{digest}"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.pipelines_dir / self.key
+
+    def redact(self, text: str) -> str:
+        secrets = [self.location] if self.kind == POSTGRES else []
+        if self.kind == POSTGRES:
+            pw = urlsplit(self.location).password
+            if pw:
+                secrets.append(pw)
+        return redact(text, secrets)
+
+    # ------------------------------------------------------------------ dlt
+    def destination(self):
+        if self.kind == DUCKDB:
+            return dlt.destinations.duckdb(self.location)
+        return dlt.destinations.postgres(self.location)
+
+    def pipeline(self, source: str) -> dlt.Pipeline:
+        """The dlt pipeline of `source` (`callpipe_<source>`) into its dataset in this warehouse."""
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        return dlt.pipeline(
+            pipeline_name=self.pipeline_name(source),
+            destination=self.destination(),
+            dataset_name=self.dataset(source),
+            pipelines_dir=str(self.work_dir),
+            progress="none",
+        )
+
+    # ------------------------------------------------------------------ locks
+    def lock(self, source: str) -> RunLock:
+        """Run lock of `source`'s pipeline in this warehouse (refuses a second concurrent run)."""
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        return RunLock(self.work_dir / f"{self.pipeline_name(source)}.lock", name=self.pipeline_name(source))
+
+    @contextlib.contextmanager
+    def db_lock(self, timeout: float = 1800.0, on_wait=None) -> Iterator[None]:
+        """DuckDB takes one writer process at a time: serialize our own processes' DB phases.
+
+        Blocks (up to `timeout` s) instead of refusing: the holder only keeps it while loading.
+        No-op for Postgres.
+        """
+        if self.kind != DUCKDB:
+            yield
+            return
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.work_dir / "duckdb-writer.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            deadline = time.monotonic() + timeout
+            waited = False
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if not waited and on_wait is not None:
+                        on_wait()
+                    waited = True
+                    if time.monotonic() > deadline:
+                        raise WarehouseError(
+                            f"DuckDB file {self.location} stayed busy for {timeout:.0f}s "
+                            "(another callpipe process is loading into it)"
+                        ) from None
+                    time.sleep(0.2)
+            yield
+        finally:
+            os.close(fd)  # closing releases the flock
+
+    # ------------------------------------------------------------------ SQL
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[Any]:
+        """A DB-API connection (duckdb or psycopg2), committed and closed on exit."""
+        if self.kind == DUCKDB:
+            import duckdb
+
+            try:
+                conn = duckdb.connect(self.location)
+            except duckdb.IOException as exc:
+                raise WarehouseError(duckdb_busy_message(self.location, exc)) from exc
+            try:
+                yield conn
+            finally:
+                conn.close()
+        else:
+            import psycopg2
+
+            try:
+                conn = psycopg2.connect(self.location, connect_timeout=10)
+            except psycopg2.Error as exc:
+                raise WarehouseError(
+                    f"cannot connect to {self.describe()}: {self.redact(str(exc).strip())}"
+                ) from None
+            try:
+                yield conn
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
+            finally:
+                conn.close()
+
+    def _adapt(self, sql: str, params: Sequence[Any] | None) -> str:
+        if self.kind == POSTGRES and params:
+            return sql.replace("%", "%%").replace("?", "%s")
+        return sql
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
+        """Run one statement and return its rows (`?` placeholders)."""
+        with self.connect() as conn:
+            cur = conn.cursor()
+            cur.execute(self._adapt(sql, params), params or None)
+            rows = cur.fetchall() if cur.description else []
+            return [tuple(r) for r in rows]
+
+    def query_dicts(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+        with self.connect() as conn:
+            cur = conn.cursor()
+            cur.execute(self._adapt(sql, params), params or None)
+            if not cur.description:
+                return []
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def execute(self, sql: str | Sequence[str], params: Sequence[Any] | None = None) -> None:
+        """Run one statement, or a list of statements in one transaction."""
+        statements = [sql] if isinstance(sql, str) else list(sql)
+        with self.connect() as conn:
+            cur = conn.cursor()
+            if self.kind == DUCKDB and len(statements) > 1:
+                cur.execute("BEGIN TRANSACTION")
+            for stmt in statements:
+                cur.execute(self._adapt(stmt, params), params or None)
+            if self.kind == DUCKDB and len(statements) > 1:
+                cur.execute("COMMIT")
+
+    def qualified(self, dataset: str, table: str) -> str:
+        return f"{quote_ident(dataset)}.{quote_ident(table)}"
+
+    def tables(self, dataset: str) -> list[str]:
+        """Tables (not views) that exist in `dataset`, sorted."""
+        rows = self.query(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
+            "AND table_type = 'BASE TABLE' ORDER BY table_name",
+            [dataset],
+        )
+        return [r[0] for r in rows]
+
+    def columns(self, dataset: str, table: str) -> list[str]:
+        rows = self.query(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
+            "ORDER BY ordinal_position",
+            [dataset, table],
+        )
+        return [r[0] for r in rows]
+
+    def row_counts(self, dataset: str, include_internal: bool = False) -> dict[str, int]:
+        """{table: rows} of the data tables in `dataset` (dlt's `_dlt_*` tables left out by default)."""
+        names = [t for t in self.tables(dataset) if include_internal or not t.startswith("_dlt")]
+        if not names:
+            return {}
+        union = " UNION ALL ".join(
+            f"SELECT '{t}', count(*) FROM {self.qualified(dataset, t)}" for t in names
+        )
+        return {name: int(count) for name, count in self.query(union)}
+
+
+def duckdb_busy_message(path: str, exc: BaseException) -> str:
+    text = str(exc)
+    pid = re.search(r"PID (\d+)", text)
+    holder = f" by process {pid.group(1)}" if pid else ""
+    if "lock" in text.lower():
+        return (f"DuckDB file {path} is open{holder} (a DuckDB file takes one writer): "
+                "close that session or wait for the run to finish, then retry")
+    return f"cannot open DuckDB file {path}: {text.strip().splitlines()[0] if text.strip() else type(exc).__name__}"
+
+
+def config_value(key: str, default: Any = None, expected_type: type | None = None) -> Any:
+    """A `[pipeline]`-style setting from dlt config (config.toml or env, e.g. PIPELINE__DUCKDB_PATH)."""
+    value = dlt.config.get(key, expected_type) if expected_type else dlt.config.get(key)
+    return default if value is None or value == "" else value
+
+
+def warehouse_from_config(
+    destination: str | None = None,
+    duckdb_path: str | None = None,
+    pipelines_dir: str | None = None,
+    datasets: Mapping[str, str] | None = None,
+    analytics_dataset: str | None = None,
+) -> Warehouse:
+    """Build the warehouse from CLI values, falling back to `[pipeline]` config, then defaults.
+
+    Raises ConfigError (from sources.common.http when available) naming the key and env var.
+    """
+    from pipelines.errors import ConfigError
+
+    kind = (destination or config_value("pipeline.destination", DUCKDB)).lower()
+    if kind not in DESTINATIONS:
+        raise ConfigError(
+            f"unknown destination {kind!r}: use --destination duckdb or --destination postgres "
+            "([pipeline] destination / PIPELINE__DESTINATION)"
+        )
+    names = {s: s for s in SOURCE_NAMES}
+    configured = config_value("pipeline.datasets", {}) or {}
+    if not isinstance(configured, Mapping):
+        raise ConfigError("[pipeline.datasets] must be a table like zoom_phone = \"zoom_phone\"")
+    names.update({k: str(v) for k, v in configured.items()})
+    names.update(datasets or {})
+    kw: dict[str, Any] = dict(
+        datasets=names,
+        analytics_dataset=analytics_dataset or config_value("pipeline.analytics_dataset", DEFAULT_ANALYTICS_DATASET),
+        runs_dataset=config_value("pipeline.runs_dataset", DEFAULT_RUNS_DATASET),
+        pipelines_dir=Path(pipelines_dir or config_value("pipeline.pipelines_dir", DEFAULT_PIPELINES_DIR)),
+    )
+    try:
+        if kind == DUCKDB:
+            return Warehouse.duckdb(duckdb_path or config_value("pipeline.duckdb_path", DEFAULT_DUCKDB_PATH), **kw)
+        dsn = dlt.secrets.get("destination.postgres.credentials")
+        if isinstance(dsn, Mapping):  # credentials given as a table of fields
+            dsn = "postgresql://{username}:{password}@{host}:{port}/{database}".format(
+                port=dsn.get("port", 5432), **{k: dsn.get(k, "") for k in ("username", "password", "host", "database")}
+            )
+        if not dsn:
+            raise ConfigError(
+                "Postgres credentials missing: set [destination.postgres] credentials in .dlt/secrets.toml "
+                f"or the env var {POSTGRES_ENV}=postgresql://user:password@host:5432/database"
+            )
+        return Warehouse.postgres(str(dsn), **kw)
+    except ValueError as exc:
+        if isinstance(exc, ConfigError):
+            raise
+        raise ConfigError(str(exc)) from None
