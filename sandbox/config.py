@@ -1,0 +1,77 @@
+"""SandboxConfig: every knob of the simulated vendor APIs."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+def _zoom_limits() -> dict[str, int]:
+    return {"light": 40, "medium": 20, "heavy": 10}
+
+
+@dataclass
+class SandboxConfig:
+    # world size ------------------------------------------------------------
+    seed: int = 1
+    users: int = 12                   # Zoom Phone users with a licence (2 unlicensed users are added)
+    calls_per_day: int = 40           # Zoom Phone calls per UTC day (a transfer adds a second call log)
+    days: int = 190                   # whole days of history before the clock's start date
+    cc_calls_per_day: int = 20        # Zoom Contact Center engagements per day
+    zoho_calls_per_day: int = 20      # Zoho Voice call logs per day
+    # clock: start given -> frozen at that instant (tests); None -> real time (CLI/demo)
+    start: dt.datetime | str | None = None
+    frozen: bool | None = None        # override: None = frozen iff start is given
+    # network behaviour -------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 0                     # 0 = any free port
+    latency_ms: float = 0.0
+    jitter_ms: float = 0.0
+    error_5xx_rate: float = 0.0       # random faults on data routes (seeded RNG)
+    error_429_rate: float = 0.0
+    malformed_rate: float = 0.0
+    drop_rate: float = 0.0
+    # limits ------------------------------------------------------------------
+    enforce_rate_limits: bool = True
+    zoom_rate_limits: dict[str, int] = field(default_factory=_zoom_limits)
+    zoom_heavy_daily: int = 30000
+    zoho_per_minute: int = 30
+    zoho_lockout_s: int = 600
+    zoho_token_mints_per_10min: int = 10
+    page_token_ttl_s: int = 900
+    token_ttl_s: int = 3600
+    # shapes and quirks -------------------------------------------------------
+    legacy_call_history_shape: bool = False
+    quirk_empty_last_page: bool = True
+    quirk_unknown_enums: bool = True
+    quirk_trailing_spaces: bool = True
+    quirk_missing_fields: bool = True
+    quirk_late_arrivals: bool = True
+    zoho_rows_added_per_page: int = 0
+    # credentials -------------------------------------------------------------
+    zoom_account_id: str = "sandbox-account"
+    zoom_client_id: str = "sandbox-client-id"
+    zoom_client_secret: str = "sandbox-client-secret"
+    zoho_client_id: str = "sandbox-zoho-client-id"
+    zoho_client_secret: str = "sandbox-zoho-client-secret"
+    zoho_refresh_token: str = "sandbox-zoho-refresh-token"
+    # housekeeping --------------------------------------------------------------
+    max_cached_calls: int = 300_000   # generated calls kept in memory (days are regenerated on demand)
+    request_log_max: int = 200_000    # oldest request_log entries are dropped beyond this
+
+    def __post_init__(self) -> None:
+        if self.users < 2:
+            raise ValueError("SandboxConfig.users must be >= 2 (the worked example needs two users)")
+        if self.days < 1:
+            raise ValueError("SandboxConfig.days must be >= 1")
+        for name in ("calls_per_day", "cc_calls_per_day", "zoho_calls_per_day"):
+            value = getattr(self, name)
+            if not 0 <= value < 1_000_000:
+                raise ValueError(f"SandboxConfig.{name} must be in [0, 1000000)")
+        limits = _zoom_limits()
+        limits.update({k.lower(): int(v) for k, v in (self.zoom_rate_limits or {}).items()})
+        self.zoom_rate_limits = limits
+
+    def replace(self, **changes) -> SandboxConfig:
+        return dataclasses.replace(self, **changes)
