@@ -1,0 +1,178 @@
+"""Voice-call specifics: filter queries (id lists split by 20), paging, shaping into five tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import dlt
+import pyarrow as pa
+
+from sources.common.http import ApiClient, ConfigError
+from sources.common.shaping import BOOL, clean_text, flatten, rows_to_arrow
+from sources.common.windows import to_utc
+from sources.common.zoom_paging import iter_window_pages
+
+from . import settings
+
+Query = list[tuple[str, Any]]
+
+
+def _config_error(name: str, problem: str, hint: str) -> ConfigError:
+    return ConfigError(
+        f"sources.zoom_contact_center.{name}: {problem}; {hint} "
+        f"(env var SOURCES__ZOOM_CONTACT_CENTER__{name.upper()})"
+    )
+
+
+def parse_when(value: str | dt.date | None, name: str) -> dt.datetime | None:
+    """An ISO date/datetime argument -> aware UTC datetime, or a ConfigError that says what to type."""
+    if value is None or value == "":
+        return None
+    try:
+        return to_utc(value)
+    except (ValueError, TypeError) as error:
+        raise _config_error(
+            name, f"cannot read {value!r} as a date ({error})",
+            "type an ISO date like 2026-06-01 or 2026-06-01T00:00:00Z",
+        ) from None
+
+
+def as_list(value: str | Sequence[Any] | None, name: str = "") -> list[str]:
+    """A list, a comma-separated string or a JSON list (as dlt hands over a TOML list)
+    -> stripped non-empty texts without repeats."""
+    if value is None:
+        return []
+    if isinstance(value, str) and value.strip().startswith("["):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise _config_error(name, f"cannot read {value!r} as a list", 'type ["a", "b"] or a,b') from None
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return list(dict.fromkeys(t for t in (clean_text(v) for v in items) if t))
+
+
+def filter_queries(**filters: Any) -> list[Query]:
+    """Query parameters for the set filters: one query per combination of id chunks.
+
+    The API takes at most 20 queue ids and 20 user ids per request, so longer lists
+    become several requests whose results are unioned (and deduplicated) by the caller.
+    """
+    base: Query = []
+    for name in settings.SCALAR_FILTERS:
+        value = clean_text(filters.get(name))
+        if value:
+            base.append((name, value))
+    for name in settings.LIST_FILTERS:
+        base += [(name, v) for v in as_list(filters.get(name), name)]
+    chunked = []
+    for name in settings.ID_FILTERS:
+        ids = as_list(filters.get(name), name)
+        step = settings.MAX_IDS_PER_REQUEST
+        chunks = [ids[i: i + step] for i in range(0, len(ids), step)]
+        chunked.append([[(name, ",".join(chunk))] for chunk in chunks] or [[]])
+    return [base + [p for part in combo for p in part] for combo in itertools.product(*chunked)]
+
+
+def iter_voice_call_pages(
+    client: ApiClient,
+    window: tuple[dt.datetime, dt.datetime],
+    queries: Sequence[Query],
+    *,
+    seen: set[str],
+    page_size: int,
+) -> Iterator[list[dict[str, Any]]]:
+    """Pages of voice calls of one window over every filter query, each engagement once per run."""
+    for query in queries:
+        for page in iter_window_pages(
+            client, settings.VOICE_CALLS_PATH, items_keys=(settings.ITEMS_KEY,), key=settings.KEY,
+            window=window, params=query, page_size=page_size, label=settings.LABEL,
+        ):
+            fresh = []
+            for row in page:
+                key = engagement_key(row)
+                if key not in seen:
+                    seen.add(key)
+                    fresh.append(row)
+            if fresh:
+                yield fresh
+
+
+def engagement_key(row: Mapping[str, Any]) -> str:
+    return str(row[settings.KEY]).strip()
+
+
+def _as_items(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def shape_page(page: Sequence[Mapping[str, Any]], account_name: str) -> dict[str, pa.Table]:
+    """One page of voice calls -> an Arrow table per table name (parent first).
+
+    Child rows carry engagement_id, position (0-based array order) and the parent's
+    start_time. An engagement whose array is empty gets one tombstone row in that child
+    table: merged on engagement_id, it deletes the rows an older version left behind and
+    is itself never stored.
+    """
+    common = {"source_provider": settings.PROVIDER, "source_account": account_name}
+    parents: list[dict[str, Any]] = []
+    children: dict[str, list[dict[str, Any]]] = {t: [] for t in settings.CHILD_KEYS}
+    for raw in page:
+        key = engagement_key(raw)
+        start = raw.get("start_time")
+        lists = {name: [clean_text(v) for v in _as_items(raw.get(name))] for name in settings.SCALAR_LISTS}
+        row = {k: v for k, v in raw.items() if k not in settings.OBJECT_LISTS and k not in lists}
+        row = flatten(row)
+        row.update({name: ",".join(v for v in values if v) or None for name, values in lists.items()})
+        row.update(engagement_id=key, **common)
+        parents.append(row)
+
+        child = {"engagement_id": key, "start_time": start, **common}
+        for field, table in settings.OBJECT_LISTS.items():
+            rows = [
+                {**(flatten(item) if isinstance(item, Mapping) else {"value": item}), **child, "position": i}
+                for i, item in enumerate(_as_items(raw.get(field)))
+            ]
+            children[table] += rows or [_tombstone(child)]
+        attributes = [
+            {**child, "attribute": name, "position": i, "value": value}
+            for name, values in lists.items()
+            for i, value in enumerate(values)
+        ]
+        children[settings.ATTRIBUTES_TABLE] += attributes or [_tombstone(child, attribute="")]
+
+    tables = {"voice_calls": rows_to_arrow(parents, settings.VOICE_CALL_COLUMNS, keys=[settings.KEY])}
+    for table, columns in settings.CHILD_COLUMNS.items():
+        tables[table] = rows_to_arrow(
+            children[table], {**columns, settings.TOMBSTONE: BOOL}, keys=settings.CHILD_KEYS[table]
+        )
+    return tables
+
+
+def _tombstone(child: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {**child, **extra, "position": settings.TOMBSTONE_POSITION, settings.TOMBSTONE: True}
+
+
+def page_tables(page: Sequence[Mapping[str, Any]], account_name: str) -> Iterator[Any]:
+    """The Arrow tables of one page, the child tables marked with their table names."""
+    for table, data in shape_page(page, account_name).items():
+        yield data if table == "voice_calls" else dlt.mark.with_table_name(data, table)
+
+
+def with_child_table_hints(resource: Any) -> Any:
+    """Child tables: merge on (engagement_id, position), replacing all rows of an engagement."""
+    for table, keys in settings.CHILD_KEYS.items():
+        resource.apply_hints(
+            table_name=table,
+            write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+            primary_key=keys,
+            merge_key=settings.KEY,
+            columns={settings.TOMBSTONE: {"data_type": "bool", "hard_delete": True}},
+            create_table_variant=True,
+        )
+    return resource

@@ -1,0 +1,80 @@
+"""Zoom Contact Center constants: endpoint, limits, filters, tables and column kinds."""
+
+from __future__ import annotations
+
+from sources.common.shaping import BOOL, INT, MONEY, TEXT, TS
+
+PROVIDER = "zoom_contact_center"
+RESOURCES = ("voice_calls",)
+# the child tables are filled by the voice_calls resource: their names select it too
+TABLE_ALIASES = {
+    "voice_call_queues": "voice_calls",
+    "voice_call_agents": "voice_calls",
+    "voice_call_flows": "voice_calls",
+    "voice_call_attributes": "voice_calls",
+}
+
+VOICE_CALLS_PATH = "/contact_center/voice_calls"
+ITEMS_KEY = "voice_calls"
+KEY = "engagement_id"
+LABEL = "heavy"
+MAX_PAGE_SIZE = 100
+MAX_IDS_PER_REQUEST = 20  # queue_ids / user_ids: "up to 20" per request
+
+# source argument -> query parameter; ID_FILTERS are comma-joined and split in chunks of 20,
+# LIST_FILTERS repeat the parameter once per value (as in the vendor doc)
+SCALAR_FILTERS = ("direction", "distribution")
+LIST_FILTERS = ("types", "number_types", "country_iso_codes")
+ID_FILTERS = ("queue_ids", "user_ids")
+
+COMMON = {"source_provider": TEXT, "source_account": TEXT}
+
+# arrays of strings: kept on the parent as comma-joined text AND as rows of voice_call_attributes
+SCALAR_LISTS = ("call_legs", "distributions", "types", "rates")
+
+VOICE_CALL_COLUMNS = {
+    "engagement_id": TEXT,
+    "direction": TEXT,
+    "start_time": TS,
+    "end_time": TS,
+    "total_duration": INT,  # seconds
+    "result": TEXT,
+    "caller_number": TEXT,
+    "caller_number_type": TEXT,
+    "callee_number": TEXT,
+    "callee_number_type": TEXT,
+    "caller_id": TEXT,
+    "calling_party": TEXT,
+    "consumer_number": TEXT,
+    "consumer_display_name": TEXT,
+    "country_name": TEXT,
+    "recorded": BOOL,
+    "monitored": BOOL,
+    "inbox": BOOL,
+    "charge": MONEY,
+    "charge_type": TEXT,
+    **{name: TEXT for name in SCALAR_LISTS},
+    **COMMON,
+}
+
+# hard-delete flag of the child tables: a row with it set is never stored; it only
+# clears an engagement's old rows when its array became empty (see helpers.shape_page)
+TOMBSTONE = "_tombstone"
+TOMBSTONE_POSITION = -1
+
+_CHILD = {"engagement_id": TEXT, "position": INT, "start_time": TS}
+
+# array field of a voice call -> its child table
+OBJECT_LISTS = {"queues": "voice_call_queues", "agents": "voice_call_agents", "flows": "voice_call_flows"}
+ATTRIBUTES_TABLE = "voice_call_attributes"
+
+CHILD_COLUMNS = {
+    "voice_call_queues": {**_CHILD, "queue_id": TEXT, "queue_name": TEXT, **COMMON},
+    "voice_call_agents": {**_CHILD, "user_id": TEXT, "display_name": TEXT, **COMMON},
+    "voice_call_flows": {**_CHILD, "flow_id": TEXT, "flow_name": TEXT, **COMMON},
+    ATTRIBUTES_TABLE: {**_CHILD, "attribute": TEXT, "value": TEXT, **COMMON},
+}
+CHILD_KEYS = {
+    **{table: ["engagement_id", "position"] for table in OBJECT_LISTS.values()},
+    ATTRIBUTES_TABLE: ["engagement_id", "attribute", "position"],
+}
