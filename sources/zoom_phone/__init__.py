@@ -1,0 +1,181 @@
+"""Zoom Phone call records (dataset `zoom_phone`).
+
+Two families of the same shape, built from one machinery (helpers.py) and two specs
+(settings.CALL_LOGS, settings.CALL_HISTORY):
+
+  legacy (sunset by Zoom in 2026)        current
+  call_logs        key id                call_history       key call_history_uuid
+  call_log_legs    key id (+call_log_id, call_elements     key call_element_id
+                   leg_index)                               (+call_history_uuid, segment, node)
+  user_call_logs   key id (+user_id)     user_call_history  key (user_id, call_history_uuid)
+  users            key id
+
+Lists are incremental on `date_time` / `start_time` (month windows, six-month look-back,
+a trailing `lag_days` re-read); the detail transformers fetch one detail per new or
+changed call; the user syncs keep one sync token per user in resource state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import dlt
+import pyarrow as pa
+
+from sources.common.config import build_zoom_client
+from sources.common.http import ApiClient, ConfigError
+from sources.common.windows import lookback_start, to_utc
+
+from . import helpers, settings
+from .settings import Family
+
+log = helpers.log
+
+
+def _config_error(name: str, problem: str, hint: str) -> ConfigError:
+    return ConfigError(f"sources.zoom_phone.{name}: {problem}; {hint} "
+                       f"(env var SOURCES__ZOOM_PHONE__{name.upper()})")
+
+
+def _when(value: Any, name: str) -> dt.datetime | None:
+    if value is None or value == "":
+        return None
+    try:
+        return to_utc(value)
+    except (ValueError, TypeError) as error:
+        raise _config_error(name, f"cannot read {value!r} as a date ({error})",
+                            "type an ISO date like 2026-06-01 or 2026-06-01T00:00:00Z") from None
+
+
+def _resources(value: str | Sequence[str] | None) -> set[str]:
+    if value is None:
+        return set(settings.DEFAULT_RESOURCES)
+    if isinstance(value, str):
+        text = value.strip()
+        value = json.loads(text) if text.startswith("[") else text.split(",")
+    names = {settings.RESOURCE_ALIASES.get(n.strip(), n.strip()) for n in value if n and n.strip()}
+    unknown = sorted(names - set(settings.DEFAULT_RESOURCES))
+    if unknown:
+        raise _config_error("resources", f"unknown {unknown}",
+                            f"choose from {list(settings.DEFAULT_RESOURCES)}")
+    return names
+
+
+@dlt.source(name="zoom_phone")
+def zoom_phone(
+    resources: list[str] | None = None,
+    start_date: str | None = None,
+    end_date: str | None = None,
+    lag_days: float = 2.0,
+    page_size: int = settings.MAX_PAGE_SIZE,
+    detail_workers: int = 16,
+    account_name: str = "default",
+    client: ApiClient | None = None,
+    clock: Any = None,
+) -> Any:
+    """Zoom Phone call logs, call history, their legs and the per-user syncs.
+
+    `start_date` defaults to six months back (the API's look-back); `end_date` makes a
+    closed backfill range that leaves the nightly cursors and sync tokens alone.
+    """
+    wanted = _resources(resources)
+    if not 1 <= int(page_size) <= settings.MAX_PAGE_SIZE:
+        raise _config_error("page_size", f"{page_size} is out of range",
+                            f"type a number from 1 to {settings.MAX_PAGE_SIZE}")
+    if float(lag_days) < 0:
+        raise _config_error("lag_days", f"{lag_days} is negative", "type 0 or more days")
+    if int(detail_workers) < 1:
+        raise _config_error("detail_workers", f"{detail_workers} is below 1", "type 1 or more")
+    start = _when(start_date, "start_date")
+    end = _when(end_date, "end_date")
+    client = client or build_zoom_client(clock)
+    clock = clock or client.clock
+    start = start or lookback_start(to_utc(clock.now()))
+    if end is not None and end <= start:
+        raise _config_error("end_date", f"{end_date} is not after start_date {start.isoformat()}",
+                            "type an end_date later than start_date")
+
+    users = dlt.resource(users_pages, name="users", primary_key="id", write_disposition="merge")(
+        client, account_name)
+    users.selected = "users" in wanted
+    out = [users]
+    for fam in settings.FAMILIES:
+        cursor = dlt.sources.incremental(fam.cursor, initial_value=start, end_value=end,
+                                         lag=float(lag_days) * 86400, primary_key=(),
+                                         on_cursor_value_missing="include")
+        calls = dlt.resource(account_calls, name=fam.table, primary_key=fam.key,
+                             write_disposition="merge")(client, clock, fam, account_name, int(page_size), cursor)
+        calls.selected = fam.table in wanted
+        details = dlt.transformer(call_details, name=fam.detail_resource, table_name=fam.child_table,
+                                  primary_key=fam.child_key, write_disposition="merge")(
+            client, fam, int(detail_workers), account_name)
+        sync = dlt.transformer(user_sync, name=fam.sync_resource, primary_key=list(fam.sync_key),
+                               write_disposition="merge")(client, fam, start, end, account_name)
+        out.append(calls)
+        if fam.detail_resource in wanted:
+            out.append(calls | details)
+        if fam.sync_resource in wanted:
+            out.append(users | sync)
+    return out
+
+
+def users_pages(client: ApiClient, account_name: str) -> Iterator[pa.Table]:
+    """GET /phone/users (Medium): every phone user, one Arrow table per page."""
+    for page in helpers.iter_users(client):
+        yield helpers.to_arrow(page, settings.USER_COLUMNS, ["id"], account_name, ("site",))
+
+
+def account_calls(
+    client: ApiClient,
+    clock: Any,
+    fam: Family,
+    account_name: str,
+    page_size: int,
+    cursor: dlt.sources.incremental[dt.datetime],
+) -> Iterator[pa.Table]:
+    """GET /phone/call_logs or /phone/call_history (Heavy): new or changed calls by month window."""
+    backfill = cursor.end_value is not None
+    yield from helpers.list_pages(
+        client, fam, start=to_utc(cursor.start_value),
+        end=to_utc(cursor.end_value) if backfill else None, now=to_utc(clock.now()),
+        page_size=page_size, account=account_name,
+        state=None if backfill else dlt.current.resource_state(),
+    )
+
+
+def call_details(
+    calls: pa.Table, client: ApiClient, fam: Family, detail_workers: int, account_name: str
+) -> Iterator[pa.Table]:
+    """GET /phone/call_logs/{id} or /phone/call_history/{uuid} (Light) for each call of the page."""
+    table = helpers.detail_page(client, fam, calls, detail_workers, account_name)
+    if table is not None:
+        yield table
+
+
+def user_sync(
+    users: pa.Table, client: ApiClient, fam: Family, start: dt.datetime, end: dt.datetime | None,
+    account_name: str,
+) -> Iterator[pa.Table]:
+    """GET /phone/users/{userId}/call_logs|call_history/sync (Medium), user by user.
+
+    A user's token is stored only after all of the user's pages were yielded; a backfill
+    (end given) never replaces the nightly tokens.
+    """
+    tokens = dlt.current.resource_state().setdefault("sync_tokens", {})
+    keys = list(fam.sync_key)
+    for user_id in users.column("id").to_pylist():
+        keep = None
+        try:
+            for rows, keep in helpers.sync_pages(client, fam, user_id, tokens.get(user_id), start=start, end=end):
+                if rows:
+                    yield helpers.to_arrow(rows, fam.sync_columns, keys, account_name, fam.sync_nested)
+        except helpers.ApiError as error:
+            if not helpers.skip_user(error):
+                raise
+            log.warning("%s: user %s skipped (%s)", fam.sync_resource, user_id, error)
+            continue
+        if end is None and keep:
+            tokens[user_id] = keep

@@ -1,0 +1,258 @@
+"""The machinery shared by the two Zoom Phone families (legacy call logs, call history).
+
+Both families have the same shape: a windowed, incremental account list; a per-call
+detail request whose legs become a child table; and a per-user sync with one sync
+token per user. A `Family` describes one of them; the functions here do the work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import quote
+
+import pyarrow as pa
+
+from sources.common.changes import ChangeFilter
+from sources.common.http import ApiClient, ApiError
+from sources.common.shaping import InvalidRecord, flatten, parse_ts, require_key, rows_to_arrow
+from sources.common.windows import clamp_lookback, month_windows, zoom_time
+from sources.common.zoom_paging import iter_window_pages, pick_items
+
+from . import settings as s
+from .settings import Family
+
+log = logging.getLogger(__name__)
+
+# per-user errors that mean "this user has no Zoom Phone data for us": skip the user
+SKIP_USER_CODES = {3161, 1001}
+SKIP_USER_STATUSES = {404}
+
+
+# ---------------------------------------------------------------- shaping
+
+
+def _when(value: Any) -> dt.datetime | None:
+    try:
+        return parse_ts(value)
+    except (ValueError, TypeError, OverflowError):
+        return None
+
+
+def columns_for(rows: Iterable[Mapping[str, Any]], declared: Mapping[str, str]) -> dict[str, str]:
+    """Declared columns plus TEXT for undeclared id/number/code fields (never inferred as ints)."""
+    columns = dict(declared)
+    for row in rows:
+        for name in row:
+            if name not in columns and name.endswith(s.TEXT_SUFFIXES):
+                columns[name] = s.TEXT
+    return columns
+
+
+def to_arrow(
+    rows: list[dict[str, Any]],
+    columns: Mapping[str, str],
+    keys: Iterable[str],
+    account: str,
+    nested: Iterable[str] | None = (),
+) -> pa.Table:
+    flat = []
+    for row in rows:
+        out = flatten(row, nested)
+        out["source_provider"] = s.PROVIDER
+        out["source_account"] = account
+        flat.append(out)
+    return rows_to_arrow(flat, columns_for(flat, columns), keys=list(keys))
+
+
+# ---------------------------------------------------------------- account lists
+
+
+def list_pages(
+    client: ApiClient,
+    fam: Family,
+    *,
+    start: dt.datetime,
+    end: dt.datetime | None,
+    now: dt.datetime,
+    page_size: int,
+    account: str,
+    state: MutableMapping[str, Any] | None,
+) -> Iterator[pa.Table]:
+    """Arrow pages of the new or changed items of [start, end or now), month window by month window.
+
+    With `state` (nightly runs) rows already loaded unchanged are dropped, so neither
+    they nor their details are fetched again; backfills pass None and reload the range.
+    """
+    stop = end or now
+    begin = clamp_lookback(start, now, f"GET {fam.path}")
+    changes = ChangeFilter(state, keep_after=start) if state is not None else None
+    for window in month_windows(begin, stop):
+        seen: set[str] = set()
+        for variant in fam.list_variants:
+            pages = iter_window_pages(client, fam.path, items_keys=fam.items_keys, key=fam.key,
+                                      window=window, params=dict(variant), page_size=page_size,
+                                      label=s.HEAVY)
+            for page in pages:
+                rows = []
+                for row in page:
+                    key = str(row[fam.key])
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    if changes is None or changes.changed(key, row, row.get(fam.cursor)):
+                        rows.append(row)
+                if rows:
+                    yield to_arrow(rows, fam.columns, [fam.key], account, fam.nested)
+
+
+# ---------------------------------------------------------------- detail fan-out
+
+
+def fetch_detail(client: ApiClient, fam: Family, parent_key: str) -> dict[str, Any] | None:
+    """One detail; None (with a warning) when the call vanished since it was listed."""
+    try:
+        body = client.get(fam.detail_path.format(key=quote(parent_key, safe="")), label=s.LIGHT,
+                          endpoint=fam.detail_path)
+    except ApiError as error:
+        if error.status == 404:
+            log.warning("GET %s: %s %s is gone (404); its details are skipped",
+                        fam.detail_path, fam.key, parent_key)
+            return None
+        raise
+    if not body:
+        log.warning("GET %s: empty answer for %s %s; its details are skipped",
+                    fam.detail_path, fam.key, parent_key)
+    return body or None
+
+
+def child_rows(fam: Family, parent_key: str, detail: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The legs of one detail, each carrying the parent's keys (and its order for legacy legs)."""
+    where = f"GET {fam.detail_path.format(key=parent_key)}"
+    array, items = None, []
+    for name in fam.child_items_keys:
+        if detail.get(name) is not None:
+            array, items = name, detail[name]
+            break
+    if not isinstance(items, list):
+        raise InvalidRecord(f"{where}: '{array}' is not a list")
+    derive = fam.derived_child_keys.get(array)
+    rows = []
+    for item in items:
+        row = dict(item)
+        row[fam.parent_column] = parent_key
+        if row.get("call_id") is None and detail.get("call_id") is not None:
+            row["call_id"] = detail["call_id"]
+        if derive and row.get(fam.child_key) in (None, ""):
+            row[fam.child_key] = ":".join([parent_key] + [str(row.get(f)) for f in derive])
+        require_key(row, fam.child_key, where)
+        rows.append(row)
+    if fam.child_order:
+        # position in the call flow by date_time; ties keep the API's order (stable sort)
+        def order(row: Mapping[str, Any]) -> str:
+            moment = _when(row.get("date_time"))
+            return zoom_time(moment) if moment else "9999"
+
+        for index, row in enumerate(sorted(rows, key=order)):
+            row[fam.child_order] = index
+    return rows
+
+
+def detail_page(client: ApiClient, fam: Family, parents: pa.Table, workers: int, account: str) -> pa.Table | None:
+    """Fetch the details of one page of parents concurrently; one Arrow table of their legs."""
+    keys = [str(k) for k in parents.column(fam.key).to_pylist()]
+    if not keys:
+        return None
+    with ThreadPoolExecutor(max(1, min(workers, len(keys)))) as pool:
+        details = list(pool.map(lambda key: fetch_detail(client, fam, key), keys))
+    rows: list[dict[str, Any]] = []
+    for key, detail in zip(keys, details, strict=True):
+        if detail is not None:
+            rows.extend(child_rows(fam, key, detail))
+    if not rows:
+        return None
+    return to_arrow(rows, fam.child_columns, [fam.child_key], account, fam.child_nested)
+
+
+# ---------------------------------------------------------------- users
+
+
+def iter_users(client: ApiClient, page_size: int = s.USERS_PAGE_SIZE) -> Iterator[list[dict[str, Any]]]:
+    """Pages of GET /phone/users (next_page_token paging, stop on an empty page)."""
+    token = None
+    while True:
+        params: dict[str, Any] = {"page_size": page_size}
+        if token:
+            params["next_page_token"] = token
+        body = client.get(s.USERS_PATH, params, label=s.MEDIUM, endpoint=s.USERS_PATH) or {}
+        items = body.get("users") or []
+        for item in items:
+            require_key(item, "id", f"GET {s.USERS_PATH}")
+        if items:
+            yield items
+        token = body.get("next_page_token")
+        if not items or not token:
+            return
+
+
+# ---------------------------------------------------------------- per-user syncs
+
+
+def skip_user(error: ApiError) -> bool:
+    """Per-user answers meaning "no Zoom Phone data for this user" (no licence, gone)."""
+    return error.status in SKIP_USER_STATUSES or str(error.code) in {str(c) for c in SKIP_USER_CODES}
+
+
+def sync_pages(
+    client: ApiClient,
+    fam: Family,
+    user_id: str,
+    token: str | None,
+    *,
+    start: dt.datetime,
+    end: dt.datetime | None,
+) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
+    """(rows, token to keep) per page of one user's sync.
+
+    Known user (token, nightly): ISync from the token until an empty page. First time:
+    FSync (the newest rows), then BSync until empty or older than `start`; the FSync token
+    is kept, as it marks where the next ISync starts. Backfill (`end` given): BSync only,
+    rows in [start, end), and the token is not to be kept (the caller ignores it).
+    """
+    path = fam.sync_path.format(user_id=quote(user_id, safe=""))
+    where = f"GET {fam.sync_path} user {user_id}"
+
+    def call(sync_type: str, tok: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        params: dict[str, Any] = {"sync_type": sync_type, "count": s.SYNC_COUNT}
+        if tok:
+            params["sync_token"] = tok
+        body = client.get(path, params, label=s.MEDIUM, endpoint=fam.sync_path) or {}
+        items = pick_items(body, fam.sync_items_keys)
+        for item in items:
+            require_key(item, fam.sync_item_key, where)
+        return items, body.get("sync_token") or tok
+
+    if token and end is None:
+        while True:
+            items, token = call("ISync", token)
+            yield [dict(item, user_id=user_id) for item in items], token
+            if not items:
+                return
+
+    items, back = call("BSync" if end is not None else "FSync", None)
+    keep = back
+    while items:
+        rows, oldest = [], None
+        for item in items:
+            when = _when(item.get(fam.cursor))
+            oldest = when if oldest is None or (when and when < oldest) else oldest
+            if when is None or (when >= start and (end is None or when < end)):
+                rows.append(dict(item, user_id=user_id))
+        yield rows, keep
+        if oldest is not None and oldest < start:
+            return
+        items, back = call("BSync", back)
+    yield [], keep
