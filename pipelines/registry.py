@@ -35,7 +35,8 @@ class SourceSpec:
         for attr in ("DEFAULT_RESOURCES", "RESOURCES"):
             names = getattr(settings, attr, None)
             if names:
-                return tuple(names) + tuple(getattr(settings, "RESOURCE_ALIASES", {}) or ())
+                aliases = {**(getattr(settings, "RESOURCE_ALIASES", None) or {}), **(getattr(settings, "TABLE_ALIASES", None) or {})}
+                return tuple(names) + tuple(aliases)
         return None
 
 

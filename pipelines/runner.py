@@ -77,12 +77,15 @@ class SourceResult:
 
     @property
     def total_requests(self) -> int:
-        return sum(self.requests.values())
+        """HTTP requests sent: API attempts (incl. retries) plus token requests (client.stats())."""
+        return sum(n for k, n in self.requests.items() if not k.startswith("_")) + self.requests.get("_token", 0)
 
     def summary(self) -> str:
         """The one line printed per source."""
         rows = ", ".join(f"{t} {n}" for t, n in sorted(self.rows.items())) or "no new rows"
-        head = f"{self.source:<20} {self.outcome.upper():<6} {self.seconds:7.1f}s  requests {self.total_requests:<6}"
+        retries = self.requests.get("_retries", 0)
+        sent = f"{self.total_requests}" + (f" ({retries} retries)" if retries else "")
+        head = f"{self.source:<20} {self.outcome.upper():<6} {self.seconds:7.1f}s  requests {sent:<6}"
         if self.outcome == OK:
             return f"{head} rows: {rows}"
         return f"{head} {self.error or ''}".rstrip()
@@ -176,8 +179,7 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
                     _safe(console, "mark the interrupted run", runs.mark_interrupted, wh, previous["run_id"])
         with wh.db_lock(on_wait=on_wait):
             recorded = bool(_safe(console, "write the run record", _start_record, wh, job, run_id))
-        pipeline = wh.pipeline(name)
-        pipeline.collector = console.collector(name)
+        pipeline = wh.pipeline(name, progress=console.collector(name))
         with wh.db_lock(on_wait=on_wait):
             console.step(name, f"sync state with {wh.describe()} dataset {wh.dataset(name)}")
             pipeline.sync_destination()

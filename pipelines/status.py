@@ -8,6 +8,7 @@ the same on a fresh machine. Sync tokens are counted, never printed.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from pipelines import runs
@@ -117,9 +118,12 @@ def source_status(wh: Warehouse, source: str) -> list[str]:
 def show_status(wh: Warehouse, sources: list[str], console: Console) -> int:
     code = EXIT_OK
     console.print(f"warehouse: {wh.describe()}")
+    if wh.kind == "duckdb" and not Path(wh.location).exists():
+        console.print(f"no warehouse file yet: `callpipe run` creates {wh.location}")
+        return EXIT_OK
     for source in sources:
         try:
-            with wh.db_lock(timeout=60):
+            with wh.db_lock(timeout=60), wh.session():
                 lines = source_status(wh, source)
         except Exception as exc:  # noqa: BLE001 - one unreadable source does not hide the others
             code = EXIT_FAILED

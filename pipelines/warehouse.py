@@ -156,15 +156,19 @@ class Warehouse:
             return dlt.destinations.duckdb(self.location)
         return dlt.destinations.postgres(self.location)
 
-    def pipeline(self, source: str) -> dlt.Pipeline:
-        """The dlt pipeline of `source` (`callpipe_<source>`) into its dataset in this warehouse."""
+    def pipeline(self, source: str, progress: Any = None) -> dlt.Pipeline:
+        """The dlt pipeline of `source` (`callpipe_<source>`) into its dataset in this warehouse.
+
+        Load with `loader_file_format=warehouse.loader_file_format` (parquet / csv).
+        """
         self.work_dir.mkdir(parents=True, exist_ok=True)
+        kw = {"progress": progress} if progress is not None else {}
         return dlt.pipeline(
             pipeline_name=self.pipeline_name(source),
             destination=self.destination(),
             dataset_name=self.dataset(source),
             pipelines_dir=str(self.work_dir),
-            progress="none",
+            **kw,
         )
 
     # ------------------------------------------------------------------ locks
@@ -208,8 +212,32 @@ class Warehouse:
 
     # ------------------------------------------------------------------ SQL
     @contextlib.contextmanager
+    def session(self) -> Iterator[Warehouse]:
+        """Reuse one connection for every query/execute inside the block (faster for many queries)."""
+        if getattr(self, "_session", None) is not None:
+            yield self
+            return
+        with self._open() as conn:
+            self._session = conn
+            try:
+                yield self
+            finally:
+                self._session = None
+
+    @contextlib.contextmanager
     def connect(self) -> Iterator[Any]:
         """A DB-API connection (duckdb or psycopg2), committed and closed on exit."""
+        session = getattr(self, "_session", None)
+        if session is not None:
+            yield session
+            if self.kind == POSTGRES:
+                session.commit()
+            return
+        with self._open() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def _open(self) -> Iterator[Any]:
         if self.kind == DUCKDB:
             import duckdb
 
