@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
+import re
 import subprocess
 import sys
 import tempfile
@@ -25,30 +25,26 @@ ROOT = Path(__file__).resolve().parent.parent
 MB = 1024 * 1024
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class SandboxProcess:
     """`python -m sandbox` in a subprocess; admin routes for stats."""
 
     def __init__(self, *, seed: int, users: int, calls_per_day: int, days: int, start: str,
-                 latency_ms: float = 0.0, rate_limits: bool = True, extra: list[str] | None = None):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+                 latency_ms: float = 0.0, rate_limits: bool = True, follow: bool = False,
+                 extra: list[str] | None = None):
         self.args = [
-            sys.executable, "-m", "sandbox", "--port", str(self.port), "--seed", str(seed),
-            "--users", str(users), "--calls-per-day", str(calls_per_day), "--days", str(days),
-            "--start", start, "--latency-ms", str(latency_ms),
+            sys.executable, "-m", "sandbox", "--port", "0", "--seed", str(seed), "--users", str(users),
+            "--calls-per-day", str(calls_per_day), "--days", str(days), "--start", start,
+            "--latency-ms", str(latency_ms),
         ]
         if not rate_limits:
             self.args.append("--no-rate-limits")
+        if follow:  # the clock runs from `start` at real speed (rate limits need time to pass)
+            self.args.append("--follow")
         self.args += extra or []
+        self.url = ""
         self.proc: subprocess.Popen | None = None
         self.log_path = Path(tempfile.mkstemp(prefix="bench-sandbox-", suffix=".log")[1])
-        self.admin = httpx.Client(base_url=self.url, timeout=120.0)
+        self.admin: httpx.Client | None = None
 
     def __enter__(self) -> SandboxProcess:
         self._log = self.log_path.open("w")
@@ -57,15 +53,29 @@ class SandboxProcess:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"sandbox exited ({self.proc.returncode}): {self.log_tail()}")
-            try:
+            text = self.log_path.read_text()
+            # the URL line is flushed first, the rest (credentials, exports) in one flush after it
+            if "environment:" in text and self._env_lines(text):
+                match = re.search(r"Sandbox listening on (\S+)", text)
+                self.url = match.group(1)
+                self.admin = httpx.Client(base_url=self.url, timeout=120.0)
                 self.admin.get("/_sandbox/stats").raise_for_status()
                 return self
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise RuntimeError(f"sandbox did not answer on {self.url} within 60 s: {self.log_tail()}")
+            time.sleep(0.1)
+        self.__exit__()
+        raise RuntimeError(f"sandbox did not start within 60 s: {self.log_tail()}")
+
+    @staticmethod
+    def _env_lines(text: str) -> list[str]:
+        return re.findall(r"^\s+export (\S+=\S*)$", text, re.M)
+
+    def env(self) -> dict[str, str]:
+        """The SOURCES__... variables the sandbox printed (URLs and credentials)."""
+        return dict(line.split("=", 1) for line in self._env_lines(self.log_path.read_text()))
 
     def __exit__(self, *exc) -> None:
-        self.admin.close()
+        if self.admin is not None:
+            self.admin.close()
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -89,10 +99,6 @@ class SandboxProcess:
 
     def reset_stats(self) -> None:
         self.admin.post("/_sandbox/reset_stats").raise_for_status()
-
-    def env(self) -> dict[str, str]:
-        """SOURCES__... variables pointing the pipeline at this sandbox (from its stats answer)."""
-        return {k: str(v) for k, v in self.stats().get("env", {}).items()}
 
 
 def run_child(spec: dict[str, Any], env: dict[str, str] | None = None, timeout: float = 1800.0) -> dict[str, Any]:

@@ -1,0 +1,85 @@
+"""`python -m bench [--quick] [--out PATH]`: callpipe's performance against the sandbox.
+
+Prints a table and writes a JSON report (default bench/results/latest.json). Goals are
+reported, not asserted; the exit code is non-zero only when a scenario could not run.
+See bench/scenarios.py for what each scenario does and README "Performance" for numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.harness import ROOT
+from bench.report import goals, render
+from bench.scenarios import PROFILES, Bench
+
+DEFAULT_OUT = ROOT / "bench" / "results" / "latest.json"
+
+
+def _git_commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true",
+                      help="100k calls only: skip the 1M-call list load (a few minutes)")
+    size.add_argument("--toy", action="store_true",
+                      help="a few hundred calls per scenario (the smoke test; numbers mean nothing)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON report (default {DEFAULT_OUT})")
+    parser.add_argument("--postgres-dsn", default=os.environ.get(
+        "CALLPIPE_BENCH_PG_DSN", os.environ.get("CALLPIPE_TEST_PG_DSN",
+                                                "postgresql://callpipe:callpipe@127.0.0.1:5432/callpipe_test")),
+        help="Postgres for the Postgres bulk load (env CALLPIPE_BENCH_PG_DSN); skipped when unreachable")
+    parser.add_argument("--no-postgres", action="store_true", help="skip the Postgres bulk load")
+    parser.add_argument("--only", nargs="+", metavar="SCENARIO",
+                        help="run only these scenarios: bulk naive postgres list fanout zoho")
+    args = parser.parse_args(argv)
+
+    profile = PROFILES["toy" if args.toy else "quick" if args.quick else "full"]
+    load_before = os.getloadavg()
+    started = time.perf_counter()
+    bench = Bench(profile, postgres_dsn=None if args.no_postgres else args.postgres_dsn, only=args.only)
+    results = bench.run_all()
+    elapsed = time.perf_counter() - started
+    report = {
+        "meta": {
+            "command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "profile": profile.name,
+            "sizes": profile.describe(),
+            "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "total_s": round(elapsed, 1),
+            "git_commit": _git_commit(),
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                        "platform": platform.platform(), "loadavg_before": [round(x, 2) for x in load_before],
+                        "loadavg_after": [round(x, 2) for x in os.getloadavg()]},
+        },
+        "scenarios": results,
+    }
+    report["goals"] = goals(results)
+    print(render(report))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    print(f"\nreport written to {args.out}")
+    failed = [name for name, result in results.items() if result.get("error")]
+    if failed:
+        print(f"scenarios that could not run: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

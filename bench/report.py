@@ -1,0 +1,122 @@
+"""Goals (reported, never asserted) and the printed table of a benchmark report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+BULK_RATIO_GOAL = 20.0
+MEMORY_GOAL_MB = 600.0
+FLAT_MEMORY_GOAL = 1.5  # "roughly flat": peak at 1M at most this many times the peak at 100k
+FANOUT_SHARE_GOAL = 0.90
+ZOHO_LIMIT = 30
+BUDGET_MINUTES = 15
+
+
+def _ok(flag: bool | None) -> str:
+    return "n/a" if flag is None else ("met" if flag else "MISSED")
+
+
+def goals(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per goal: what was measured and whether the goal was met (None: not measured)."""
+    out: list[dict[str, Any]] = []
+
+    def add(goal: str, measured: str, met: bool | None) -> None:
+        out.append({"goal": goal, "measured": measured, "met": met})
+
+    def good(name: str) -> dict[str, Any] | None:
+        result = results.get(name)
+        return result if result and "error" not in result and "skipped" not in result else None
+
+    naive, bulk, same = good("naive_baseline"), good("bulk_duckdb"), good("callpipe_same_slice")
+    if naive and bulk:
+        ratio = bulk["rows_per_s"] / naive["rows_per_s"] if naive["rows_per_s"] else 0.0
+        text = (f"{ratio:.1f}x ({bulk['rows_per_s']:,.0f} rows/s at {bulk['calls']:,} calls vs naive "
+                f"{naive['rows_per_s']:,.0f} rows/s at {naive['calls']:,} calls)")
+        if same:
+            same_ratio = same["rows_per_s"] / naive["rows_per_s"] if naive["rows_per_s"] else 0.0
+            text += f"; same slice: {same_ratio:.1f}x"
+        add(f"bulk rows/s >= {BULK_RATIO_GOAL:.0f}x naive baseline", text, ratio >= BULK_RATIO_GOAL)
+    else:
+        add(f"bulk rows/s >= {BULK_RATIO_GOAL:.0f}x naive baseline", "not measured", None)
+
+    peaks = {name: r["peak_rss_mb"] for name, r in results.items()
+             if good(name) and r.get("kind") == "callpipe" and "peak_rss_mb" in r}
+    if peaks:
+        worst = max(peaks, key=peaks.get)
+        add(f"peak RSS <= {MEMORY_GOAL_MB:.0f} MB (every callpipe run)",
+            f"max {peaks[worst]:.0f} MB ({worst})", peaks[worst] <= MEMORY_GOAL_MB)
+    lists = sorted((r["calls"], r["peak_rss_mb"]) for name, r in results.items()
+                   if name.startswith("list_only_") and good(name))
+    if len(lists) >= 2:
+        (small, small_mb), (large, large_mb) = lists[0], lists[-1]
+        growth = large_mb / small_mb if small_mb else 0.0
+        add("memory roughly flat from 100k to 1M calls (list loads)",
+            f"{small_mb:.0f} MB at {small:,} -> {large_mb:.0f} MB at {large:,} ({growth:.2f}x)",
+            growth <= FLAT_MEMORY_GOAL)
+
+    fan = good("fanout")
+    if fan:
+        f = fan["fanout"]
+        add(f"fan-out >= {FANOUT_SHARE_GOAL:.0%} of the Light budget, 0 failed records",
+            f"{f['share_of_budget']:.0%} ({f['detail_per_s']:.1f}/s of {f['budget_per_s']}/s), "
+            f"{f['client_429']} x 429, {f['failed_records']} failed",
+            f["share_of_budget"] >= FANOUT_SHARE_GOAL and f["failed_records"] == 0)
+        n = fan["noop"]
+        lists_ok = all(v <= 1 for v in n["list_requests"].values())
+        add("no-op: <= 1 list request per window, no detail requests",
+            f"list {n['list_requests'] or 'none'}, detail {n['detail_requests']}, {n['wall_s']:.1f} s",
+            lists_ok and n["detail_requests"] == 0)
+    zoho = good("zoho")
+    if zoho:
+        z = zoho["zoho"]
+        add(f"Zoho: <= {ZOHO_LIMIT} requests in any 60 s, 0 lock-outs",
+            f"max {z['max_in_60s']} in 60 s over {z['pages_requested']} pages, {z['lockouts']} lock-outs",
+            z["max_in_60s"] <= ZOHO_LIMIT and z["lockouts"] == 0 and z["outcome"] == "ok")
+    return out
+
+
+def _row(cells: list[str], widths: list[int]) -> str:
+    return "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+
+
+def render(report: dict[str, Any]) -> str:
+    meta = report["meta"]
+    results = report["scenarios"]
+    lines = [f"callpipe benchmark, profile {meta['profile']}: {meta['machine']['cpus']} CPUs, "
+             f"load average before {meta['machine']['loadavg_before'][0]}, total {meta['total_s']:.0f} s", ""]
+    header = ["scenario", "calls", "rows", "wall s", "rows/s", "peak RSS MB", "requests"]
+    table = [header]
+    for name, r in results.items():
+        if "error" in r or "skipped" in r:
+            table.append([name, "", "", "", "", "", ("ERROR: " + r["error"].splitlines()[0][:60]) if "error" in r
+                          else "skipped: " + r["skipped"]])
+            continue
+        calls = r.get("calls") or r.get("logs") or 0
+        requests = sum(v.get("calls", 0) for v in r.get("endpoints", {}).values())
+        requests = requests or sum(v for k, v in (r.get("client_stats") or {}).items() if not k.startswith("_"))
+        table.append([name, f"{calls:,}", f"{r['rows_total']:,}", f"{r['wall_s']:.1f}", f"{r['rows_per_s']:,.0f}",
+                      f"{r['peak_rss_mb']:.0f}", f"{requests:,}" if requests else ""])
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    lines += [_row(row[:len(header)] if len(row) >= len(header) else row + [""] * (len(header) - len(row)), widths)
+              for row in table]
+    fan = results.get("fanout")
+    if fan and "fanout" in fan:
+        f, n = fan["fanout"], fan["noop"]
+        lines += ["", f"fan-out (latency 50 ms, Light {f['budget_per_s']}/s on both sides): "
+                      f"{f['detail_requests']} detail requests in {f['detail_span_s']:.1f} s = "
+                      f"{f['detail_per_s']:.1f}/s ({f['share_of_budget']:.0%} of budget), "
+                      f"429s {f['client_429']}, retries {f['client_retries']}, "
+                      f"expected {f['expected']} loaded {f['loaded']}",
+                  f"no-op nightly run: {n['wall_s']:.1f} s, sandbox requests {n['sandbox_requests']}"]
+    zoho = results.get("zoho")
+    if zoho and "zoho" in zoho:
+        z = zoho["zoho"]
+        lines.append(f"zoho: {z['pages_requested']} page requests over {z['simulated_s']:.0f} simulated s, "
+                     f"max {z['max_in_60s']} in any 60 s (limit {z['limit_per_60s']}), lock-outs {z['lockouts']}")
+    lines += ["", "goals (reported, not asserted):"]
+    for g in report["goals"]:
+        lines.append(f"  [{_ok(g['met']):>6}] {g['goal']}: {g['measured']}")
+    minutes = meta["total_s"] / 60
+    if meta["profile"] == "full":
+        lines.append(f"  [{_ok(minutes < BUDGET_MINUTES):>6}] whole benchmark < {BUDGET_MINUTES} min: {minutes:.1f} min")
+    return "\n".join(lines)

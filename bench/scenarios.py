@@ -1,0 +1,308 @@
+"""The benchmark scenarios and their sizes.
+
+bulk      sandbox with rate limits off and no latency; the client's limits raised to
+          100000/s (so neither side throttles): zoom_phone call_logs + call_log_details
+          (-> call_log_legs) + call_history + call_history_details (-> call_elements),
+          every detail request made, into a fresh DuckDB file.
+naive     on the same sandbox: bench/naive.py over a slice of the same data (about
+          `naive_calls` calls: a few whole days), then callpipe over the very same slice,
+          so the ratio is measured both on the same slice and against the 100k run.
+postgres  the bulk load into PostgreSQL (csv / COPY, the warehouse's format).
+list      call_logs + call_history without details (Heavy list endpoints only), at
+          each size in `list_calls` (100k and 1M): rows/s and whether memory stays flat.
+fanout    sandbox with 50 ms latency enforcing Zoom's limits (Light 40/s); the client at
+          its defaults (Light 40/s): a full nightly load of every zoom_phone resource,
+          detail requests/s as a share of the 40/s budget, 429s, legs/elements expected
+          (sandbox truth) vs loaded. Then `noop`: the same nightly run again right away.
+zoho      Zoho Voice, `zoho_pages` pages of 100 logs, in-process sandbox on a frozen
+          SimClock shared with the client (rate waits cost no real time): the most
+          requests in any 60 s of simulated time, and lock-outs.
+
+Every pipeline runs in its own process (bench.child) with its memory sampled; the
+sandbox serves from another process, so neither its CPU nor its memory is counted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import traceback
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.harness import SandboxProcess, run_child, workdir
+
+SEED = 7
+BULK_RESOURCES = ["call_logs", "call_log_details", "call_history", "call_history_details"]
+LIST_RESOURCES = ["call_logs", "call_history"]
+DETAIL_ENDPOINTS = ("/phone/call_logs/{", "/phone/call_history/{")
+# "limits off": the sandbox enforces none, and the client's limiters are raised out of the way
+RAISED_CLIENT_LIMITS = {
+    "SOURCES__ZOOM__RATE_LIMITS__LIGHT": "100000",
+    "SOURCES__ZOOM__RATE_LIMITS__MEDIUM": "100000",
+    "SOURCES__ZOOM__RATE_LIMITS__HEAVY": "100000",
+    "SOURCES__ZOOM__RATE_LIMITS__HEAVY_DAILY": "100000000",
+}
+LIGHT_BUDGET = 40  # requests/s: Zoom Business+ Light, the client default and the sandbox's limit
+FANOUT_LATENCY_MS = 50
+ZOHO_PAGE_SIZE = 100
+ZOHO_PER_MINUTE = 30
+QUIET = ["--cc-calls-per-day", "0", "--zoho-calls-per-day", "0"]
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    bulk_calls: int  # DuckDB (and Postgres) load with every detail
+    days: int  # days of history the bulk/list sandboxes hold (all inside Zoom's six months)
+    naive_calls: int  # size of the slice the baseline reads
+    postgres: bool
+    list_calls: tuple[int, ...]  # list-only loads
+    fanout_calls: int
+    fanout_days: int
+    zoho_pages: int
+    users: int = 50
+    fanout_users: int = 8
+
+    def describe(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+PROFILES = {
+    "full": Profile("full", bulk_calls=100_000, days=120, naive_calls=10_000, postgres=True,
+                    list_calls=(100_000, 1_000_000), fanout_calls=1_200, fanout_days=10, zoho_pages=200),
+    "quick": Profile("quick", bulk_calls=100_000, days=120, naive_calls=5_000, postgres=True,
+                     list_calls=(), fanout_calls=600, fanout_days=5, zoho_pages=200),
+    "toy": Profile("toy", bulk_calls=300, days=5, naive_calls=120, postgres=False, list_calls=(600,),
+                   fanout_calls=60, fanout_days=2, zoho_pages=4, users=6, fanout_users=4),
+}
+
+
+def frozen_start() -> dt.datetime:
+    """The sandboxes' frozen "now": the current minute, so the pipeline's real clock agrees."""
+    return dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+
+
+def iso(value: dt.datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def per_day(calls: int, days: int) -> int:
+    return max(1, math.ceil(calls / days))
+
+
+def rate(rows: int, seconds: float) -> float:
+    return round(rows / seconds, 1) if seconds else 0.0
+
+
+class Bench:
+    def __init__(self, profile: Profile, postgres_dsn: str | None = None, only: list[str] | None = None):
+        self.p = profile
+        self.postgres_dsn = postgres_dsn if profile.postgres else None
+        self.only = set(only or [])
+        self.start = frozen_start()
+        self.results: dict[str, dict[str, Any]] = {}
+
+    def wanted(self, name: str) -> bool:
+        return not self.only or name in self.only
+
+    # ------------------------------------------------------------------ plumbing
+    def _record(self, name: str, fn, *args) -> None:
+        print(f"[bench] {name} ...", flush=True)
+        try:
+            self.results[name] = fn(*args)
+        except Exception as exc:  # noqa: BLE001 - one failed scenario must not hide the others
+            self.results[name] = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
+        result = self.results[name]
+        summary = result.get("error") or ", ".join(
+            f"{k} {result[k]}" for k in ("wall_s", "rows_total", "rows_per_s", "peak_rss_mb") if k in result)
+        print(f"[bench] {name}: {summary}", flush=True)
+
+    def _spec(self, name: str, kind: str, tmp: Path, **extra: Any) -> dict[str, Any]:
+        spec = {"name": name, "kind": kind, "dataset": "zoom_phone", "pipelines_dir": str(tmp / "pipelines"),
+                "destination": {"type": "duckdb", "path": str(tmp / "warehouse.duckdb")}}
+        spec.update(extra)
+        return spec
+
+    @staticmethod
+    def _finish(result: dict[str, Any], **facts: Any) -> dict[str, Any]:
+        result["rows_per_s"] = rate(result["rows_total"], result["wall_s"])
+        result.update(facts)
+        return result
+
+    def _sandbox(self, calls: int, days: int, users: int, **kw: Any) -> SandboxProcess:
+        return SandboxProcess(seed=SEED, users=users, calls_per_day=per_day(calls, days), days=days,
+                              start=iso(self.start), extra=QUIET, **kw)
+
+    # ------------------------------------------------------------------ scenarios
+    def run_all(self) -> dict[str, dict[str, Any]]:
+        p = self.p
+        if self.wanted("bulk") or self.wanted("naive") or self.wanted("postgres"):
+            try:
+                with self._sandbox(p.bulk_calls, p.days, p.users, rate_limits=False) as sb:
+                    env = {**sb.env(), **RAISED_CLIENT_LIMITS}
+                    if self.wanted("naive"):
+                        self._record("naive_baseline", self.naive, sb, env)
+                        self._record("callpipe_same_slice", self.same_slice, sb, env)
+                    if self.wanted("bulk"):
+                        self._record("bulk_duckdb", self.bulk_duckdb, sb, env)
+                    if self.wanted("postgres"):
+                        if self.postgres_dsn:
+                            self._record("bulk_postgres", self.bulk_postgres, sb, env)
+                        else:
+                            self.results["bulk_postgres"] = {"skipped": "profile without Postgres or --no-postgres"}
+            except RuntimeError as exc:
+                self.results["bulk_sandbox"] = {"error": str(exc)}
+        if self.wanted("list"):
+            for calls in p.list_calls:
+                self._record(f"list_only_{calls}", self.list_only, calls)
+        if self.wanted("fanout"):
+            self._record("fanout", self.fanout)
+        if self.wanted("zoho"):
+            self._record("zoho", self.zoho)
+        return self.results
+
+    def slice_range(self) -> tuple[dt.datetime, dt.datetime, int]:
+        """A few whole days at the old end of the bulk sandbox holding ~naive_calls calls."""
+        p = self.p
+        first = dt.datetime.combine(self.start.date(), dt.time(), dt.UTC) - dt.timedelta(days=p.days - 1)
+        days = max(1, round(p.naive_calls / per_day(p.bulk_calls, p.days)))
+        return first, first + dt.timedelta(days=days), days
+
+    def naive(self, sb: SandboxProcess, env: dict[str, str]) -> dict[str, Any]:
+        start, end, days = self.slice_range()
+        with workdir() as tmp:
+            result = run_child(self._spec("naive", "naive", tmp, start_date=iso(start), end_date=iso(end)), env)
+        return self._finish(result, calls=days * per_day(self.p.bulk_calls, self.p.days),
+                            slice=[iso(start), iso(end)])
+
+    def same_slice(self, sb: SandboxProcess, env: dict[str, str]) -> dict[str, Any]:
+        start, end, days = self.slice_range()
+        with workdir() as tmp:
+            result = run_child(self._spec("callpipe_same_slice", "callpipe", tmp, resources=BULK_RESOURCES,
+                                          start_date=iso(start), end_date=iso(end)), env)
+        return self._finish(result, calls=days * per_day(self.p.bulk_calls, self.p.days),
+                            slice=[iso(start), iso(end)])
+
+    def bulk_duckdb(self, sb: SandboxProcess, env: dict[str, str]) -> dict[str, Any]:
+        sb.reset_stats()
+        with workdir() as tmp:
+            result = run_child(self._spec("bulk_duckdb", "callpipe", tmp, resources=BULK_RESOURCES), env)
+        return self._finish(result, calls=self.p.bulk_calls, sandbox_requests=sb.stats()["requests"])
+
+    def bulk_postgres(self, sb: SandboxProcess, env: dict[str, str]) -> dict[str, Any]:
+        import psycopg2
+
+        try:
+            psycopg2.connect(self.postgres_dsn, connect_timeout=3).close()
+        except Exception as exc:  # noqa: BLE001
+            return {"skipped": f"Postgres not reachable ({type(exc).__name__})"}
+        dataset = f"bench_{uuid.uuid4().hex[:8]}"
+        try:
+            with workdir() as tmp:
+                spec = self._spec("bulk_postgres", "callpipe", tmp, resources=BULK_RESOURCES, dataset=dataset,
+                                  destination={"type": "postgres", "dsn": self.postgres_dsn})
+                result = run_child(spec, env)
+        finally:
+            with psycopg2.connect(self.postgres_dsn) as conn, conn.cursor() as cur:
+                cur.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (dataset + "%",))
+                for (schema,) in cur.fetchall():
+                    cur.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        return self._finish(result, calls=self.p.bulk_calls)
+
+    def list_only(self, calls: int) -> dict[str, Any]:
+        with self._sandbox(calls, self.p.days, self.p.users, rate_limits=False) as sb, workdir() as tmp:
+            env = {**sb.env(), **RAISED_CLIENT_LIMITS}
+            result = run_child(self._spec(f"list_only_{calls}", "callpipe", tmp, resources=LIST_RESOURCES), env)
+            return self._finish(result, calls=calls, sandbox_requests=sb.stats()["requests"])
+
+    def fanout(self) -> dict[str, Any]:
+        p = self.p
+        # a running clock: a frozen one would never let the sandbox's per-second windows pass
+        with self._sandbox(p.fanout_calls, p.fanout_days, p.fanout_users, latency_ms=FANOUT_LATENCY_MS,
+                           rate_limits=True, follow=True) as sb, workdir() as tmp:
+            env = {**sb.env(), "SOURCES__ZOOM__RATE_LIMITS__LIGHT": str(LIGHT_BUDGET)}
+            spec = self._spec("fanout", "callpipe", tmp)
+            result = self._finish(run_child(spec, env), calls=p.fanout_calls,
+                                  sandbox_requests=sb.stats()["requests"])
+            detail = {k: v for k, v in result["endpoints"].items() if k.startswith(DETAIL_ENDPOINTS)}
+            n = sum(v["calls"] for v in detail.values())
+            span = (max(v["last_s"] for v in detail.values()) - min(v["first_s"] for v in detail.values())
+                    if detail else 0.0)
+            expected = {table: truth_count(sb.url, table) for table in ("call_log_legs", "call_elements")}
+            loaded = {table: result["rows"].get(table, 0) for table in expected}
+            result["fanout"] = {
+                "detail_requests": n,
+                "detail_span_s": round(span, 2),
+                "detail_per_s": rate(n, span),
+                "budget_per_s": LIGHT_BUDGET,
+                "share_of_budget": round(n / span / LIGHT_BUDGET, 3) if span else 0.0,
+                "client_429": result.get("client_stats", {}).get("_429", 0),
+                "client_retries": result.get("client_stats", {}).get("_retries", 0),
+                "expected": expected,
+                "loaded": loaded,
+                "failed_records": sum(max(0, expected[t] - loaded[t]) for t in expected),
+            }
+            # the nightly run right after. The clock runs, so a call may (rarely) become visible
+            # in between: the truth counts before and after say whether there was new data.
+            visible_before = truth_count(sb.url, "call_logs") + truth_count(sb.url, "call_history")
+            sb.reset_stats()
+            noop = run_child({**spec, "name": "noop"}, env)
+            requests = sb.stats()["requests"]
+            visible_after = truth_count(sb.url, "call_logs") + truth_count(sb.url, "call_history")
+            result["noop"] = {
+                "wall_s": noop["wall_s"],
+                "process_wall_s": noop["process_wall_s"],
+                "rows": noop["rows"],
+                "sandbox_requests": requests,
+                "list_requests": {k: v for k, v in requests.items()
+                                  if k in ("GET /phone/call_logs", "GET /phone/call_history")},
+                "detail_requests": sum(v for k, v in requests.items() if k.startswith(
+                    ("GET /phone/call_logs/{", "GET /phone/call_history/{"))),
+                "peak_rss_mb": noop["peak_rss_mb"],
+                "new_calls_meanwhile": visible_after - visible_before,
+            }
+            return result
+
+    def zoho(self) -> dict[str, Any]:
+        p = self.p
+        logs = p.zoho_pages * ZOHO_PAGE_SIZE
+        days = max(2, min(100, p.zoho_pages // 2))
+        sandbox = {"seed": SEED, "users": 6, "calls_per_day": 1, "cc_calls_per_day": 0,
+                   "zoho_calls_per_day": per_day(logs, days), "days": days, "start": iso(self.start),
+                   "zoho_per_minute": ZOHO_PER_MINUTE}
+        with workdir() as tmp:
+            spec = self._spec("zoho", "zoho", tmp, dataset="zoho_voice", sandbox=sandbox, page_size=ZOHO_PAGE_SIZE,
+                              start_date=iso(self.start - dt.timedelta(days=days + 1)))
+            result = run_child(spec)
+        times = sorted(result.pop("request_times"))
+        result["zoho"] = {
+            "pages_requested": len(times),
+            "max_in_60s": max_in_window(times, 60.0),
+            "limit_per_60s": ZOHO_PER_MINUTE,
+            "lockouts": result.pop("lockouts"),
+            "outcome": result["outcome"],
+            "simulated_s": result["simulated_s"],
+        }
+        return self._finish(result, logs=logs)
+
+
+def truth_count(url: str, name: str) -> int:
+    answer = httpx.get(f"{url}/_sandbox/truth/{name}", params={"count_only": "1"}, timeout=600)
+    answer.raise_for_status()
+    return int(answer.json()["count"])
+
+
+def max_in_window(times: list[float], seconds: float) -> int:
+    """The most events in any half-open window [t, t + seconds) of sorted `times`."""
+    best = 0
+    j = 0
+    for i, t in enumerate(times):
+        while j < len(times) and times[j] < t + seconds:
+            j += 1
+        best = max(best, j - i)
+    return best
