@@ -15,8 +15,8 @@ a trailing `lag_days` re-read); the detail transformers fetch one detail per new
 changed call; the user syncs keep one sync token per user in resource state.
 """
 
-from __future__ import annotations
-
+# no `from __future__ import annotations` here: dlt finds the incremental argument by its
+# annotation, which it cannot resolve from a string
 import datetime as dt
 import json
 from collections.abc import Iterator, Sequence

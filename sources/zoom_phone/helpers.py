@@ -91,22 +91,13 @@ def list_pages(
     begin = clamp_lookback(start, now, f"GET {fam.path}")
     changes = ChangeFilter(state, keep_after=start) if state is not None else None
     for window in month_windows(begin, stop):
-        seen: set[str] = set()
-        for variant in fam.list_variants:
-            pages = iter_window_pages(client, fam.path, items_keys=fam.items_keys, key=fam.key,
-                                      window=window, params=dict(variant), page_size=page_size,
-                                      label=s.HEAVY)
-            for page in pages:
-                rows = []
-                for row in page:
-                    key = str(row[fam.key])
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    if changes is None or changes.changed(key, row, row.get(fam.cursor)):
-                        rows.append(row)
-                if rows:
-                    yield to_arrow(rows, fam.columns, [fam.key], account, fam.nested)
+        pages = iter_window_pages(client, fam.path, items_keys=fam.items_keys, key=fam.key, window=window,
+                                  page_size=page_size, label=s.HEAVY)
+        for page in pages:
+            if changes is not None:
+                page = [r for r in page if changes.changed(str(r[fam.key]), r, r.get(fam.cursor))]
+            if page:
+                yield to_arrow(page, fam.columns, [fam.key], account, fam.nested)
 
 
 # ---------------------------------------------------------------- detail fan-out

@@ -173,7 +173,9 @@ CALL_LOGS = Family(
 )
 
 CALL_HISTORY = Family(
-    # the legacy response shape carries the same items under `call_logs[]` / `call_path[]`
+    # the legacy response shape carries the same items under `call_logs[]` / `call_path[]`.
+    # No `recording_status` filter: without it the API returns recorded AND non-recorded
+    # calls (one query, so no duplicates); with it, only one of the two.
     table="call_history", path="/phone/call_history", items_keys=("call_history", "call_logs"),
     key="call_history_uuid", cursor="start_time", columns=CALL_HISTORY_COLUMNS, nested=(),
     detail_resource="call_history_details", detail_path="/phone/call_history/{key}",
