@@ -247,8 +247,7 @@ class _TokenAuth:
     def __init__(self, token_url: str, clock: Clock = REAL_CLOCK):
         self.token_url = token_url
         self.clock = clock
-        self._token: str | None = None
-        self._expires = 0.0
+        self._state: tuple[str, float] | None = None  # (token, refresh at), swapped atomically
         self._issued: deque[str] = deque(maxlen=8)  # recent tokens, for redaction
         self._lock = threading.Lock()
 
@@ -264,8 +263,7 @@ class _TokenAuth:
             response = post(self.token_url, data, basic)
             token, lifetime = self._parse(response)
             # refresh 5 minutes (or 10 % of a short lifetime) before the vendor's expiry
-            self._expires = self.clock.monotonic() + lifetime - min(300.0, 0.1 * lifetime)
-            self._token = token
+            self._state = (token, self.clock.monotonic() + lifetime - min(300.0, 0.1 * lifetime))
             self._issued.append(token)
             log.info("%s: new access token (valid %ds)", self.vendor, int(lifetime))
             return token
@@ -273,8 +271,8 @@ class _TokenAuth:
     def invalidate(self, token: str) -> None:
         """Drop `token` if it is still the cached one (many threads may report the same 401)."""
         with self._lock:
-            if self._token == token:
-                self._token = None
+            if self._state and self._state[0] == token:
+                self._state = None
 
     def header(self, token: str) -> dict[str, str]:
         return {"Authorization": f"{self.scheme} {token}"}
@@ -283,8 +281,8 @@ class _TokenAuth:
         return list(self._issued)
 
     def _valid(self) -> str | None:
-        token = self._token
-        return token if token and self.clock.monotonic() < self._expires else None
+        state = self._state
+        return state[0] if state and self.clock.monotonic() < state[1] else None
 
     def _grant(self) -> tuple[dict[str, str], tuple[str, str] | None]:
         raise NotImplementedError
