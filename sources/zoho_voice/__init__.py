@@ -1,5 +1,9 @@
-"""Zoho Voice call logs (dataset `zoho_voice`): table `call_logs`, merged on `logid`."""
+"""Zoho Voice call logs (dataset `zoho_voice`): table `call_logs`, merged on `logid`.
 
+No `from __future__ import annotations` here: dlt finds the incremental argument of
+`call_logs` by its annotation, and a string annotation leaves it silently unbound
+(no cursor saved, every run reads from start_date).
+"""
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
@@ -17,6 +21,8 @@ from sources.common.windows import month_windows, to_utc
 from . import settings
 from .helpers import filter_params, iter_window_logs, parse_day
 
+Ids = str | list[str] | None  # one id, "a,b", or a list
+
 
 @dlt.source(name="zoho_voice")
 def zoho_voice(
@@ -27,9 +33,9 @@ def zoho_voice(
     page_size: int = settings.MAX_PAGE_SIZE,
     account_name: str = "default",
     call_type: str | None = None,
-    department_id: str | None = None,
-    group_ids: str | None = None,
-    number_ids: str | None = None,
+    department_id: Ids = None,
+    group_ids: Ids = None,
+    number_ids: Ids = None,
     agent: str | None = None,
     is_voicemail: bool | None = None,
     is_recording: bool | None = None,
@@ -41,6 +47,8 @@ def zoho_voice(
 
     `start_date` defaults to 180 days back (Zoho keeps older logs: set it earlier to get them);
     `end_date` makes a closed backfill range that leaves the nightly cursor alone.
+    Filters are sent only when set. `date_format` is how fromDate/toDate are written:
+    "epoch_ms" (default) or a strftime pattern in UTC such as "%Y-%m-%dT%H:%M:%SZ".
     """
     wanted = list(resources or settings.RESOURCES)
     unknown = sorted(set(wanted) - set(settings.RESOURCES))

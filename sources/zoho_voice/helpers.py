@@ -70,9 +70,11 @@ def iter_window_logs(
     """Yield pages of call logs with start_time in [start, end), each logid once per run (`seen`)."""
     path = settings.LOGS_PATH
     where = f"GET {path} {window[0].isoformat()}..{window[1].isoformat()}"
+    # a text format drops the milliseconds (or seconds): ask one minute more, keep [start, end)
+    pad = dt.timedelta(0) if date_format == "epoch_ms" else dt.timedelta(minutes=1)
     base = list(params or []) + [
         ("fromDate", format_date(window[0], date_format)),
-        ("toDate", format_date(window[1], date_format)),
+        ("toDate", format_date(window[1] + pad, date_format)),
     ]
     for attempt in range(1, settings.MAX_WINDOW_READS + 1):
         first_total: int | None = None

@@ -193,3 +193,10 @@ def test_filters_send_only_what_is_set(zoho_sandbox, warehouse):
 def test_bad_arguments_say_what_to_type(kwargs, key):
     with pytest.raises(ConfigError, match=f"sources.zoho_voice.{key}"):
         zoho_voice(client=object(), clock=object(), **kwargs)
+
+
+def test_text_date_format_loads_the_same_calls(zoho_sandbox, warehouse):
+    sb = zoho_sandbox()
+    _, end = run_zoho(sb, warehouse, start_date="2026-11-15T00:00:00.500Z", date_format="%Y-%m-%dT%H:%M:%SZ")
+    assert set(loaded_ids(warehouse)) == truth_ids(sb, "2026-11-15T00:00:00.500Z", end)
+    assert {q["fromDate"] for *_, q, _ in logs_requests(sb)} == {"2026-11-15T00:00:00Z"}
