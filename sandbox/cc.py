@@ -90,7 +90,10 @@ class ContactCenter:
         n = cfg.cc_calls_per_day
         starts = sorted(day * DAY + time_of_day(rng) for _ in range(n))
         rnd = rng.random
-        randint = rng.randint
+
+        def randint(a: int, b: int) -> int:
+            return a + int(rnd() * (b - a + 1))
+
         exts = self.d.externals
         agents = self.agents
         queues = self.queues

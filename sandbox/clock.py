@@ -98,13 +98,27 @@ class SimClock:
 # ---------------------------------------------------------------------------
 # formatting / parsing helpers (integer epoch seconds everywhere inside the world)
 
-def fmt_ts(ts: int | float) -> str:
-    """Epoch seconds -> 'YYYY-MM-DDTHH:MM:SSZ'."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(ts)))
+_DAY_STR: dict[int, str] = {}
 
 
 def fmt_date(ts: int | float) -> str:
-    return time.strftime("%Y-%m-%d", time.gmtime(int(ts)))
+    d = int(ts) // DAY
+    text = _DAY_STR.get(d)
+    if text is None:
+        text = _DAY_STR[d] = time.strftime("%Y-%m-%d", time.gmtime(d * DAY))
+    return text
+
+
+def fmt_ts(ts: int | float) -> str:
+    """Epoch seconds -> 'YYYY-MM-DDTHH:MM:SSZ' (hot path: the day part is cached)."""
+    ts = int(ts)
+    d, r = divmod(ts, DAY)
+    text = _DAY_STR.get(d)
+    if text is None:
+        text = _DAY_STR[d] = time.strftime("%Y-%m-%d", time.gmtime(d * DAY))
+    h, r = divmod(r, 3600)
+    m, s = divmod(r, 60)
+    return f"{text}T{h:02d}:{m:02d}:{s:02d}Z"
 
 
 def http_date(ts: float) -> str:

@@ -57,7 +57,7 @@ class SandboxConfig:
     zoho_client_secret: str = "sandbox-zoho-client-secret"
     zoho_refresh_token: str = "sandbox-zoho-refresh-token"
     # housekeeping --------------------------------------------------------------
-    max_cached_calls: int = 300_000   # generated calls kept in memory (days are regenerated on demand)
+    max_cached_calls: int = 600_000   # generated Zoom Phone calls kept in memory (LRU of days, regenerated on demand)
     request_log_max: int = 200_000    # oldest request_log entries are dropped beyond this
 
     def __post_init__(self) -> None:

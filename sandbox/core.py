@@ -367,7 +367,8 @@ class Sandbox:
         q = {k: v[0] for k, v in req.query.items() if v}
         if path == "/_sandbox/stats":
             return Response(200, {"requests": dict(sorted(self.requests.items())),
-                                  "total": sum(self.requests.values()), "now": fmt_ts(self.clock.timestamp())})
+                                  "total": sum(self.requests.values()), "now": fmt_ts(self.clock.timestamp()),
+                                  "env": self.env(), "memory": self.memory_stats()})
         if path == "/_sandbox/advance" and req.method == "POST":
             self.clock.advance(days=float(q.get("days", 0)), hours=float(q.get("hours", 0)),
                                seconds=float(q.get("seconds", 0)), minutes=float(q.get("minutes", 0)))

@@ -192,9 +192,10 @@ class DayCalls:
 
 
 def time_of_day(rng: random.Random) -> int:
-    if rng.random() < 0.75:
-        return rng.randint(13 * 3600, DAY - 1)   # North-American business hours, UTC
-    return rng.randint(0, DAY - 1)
+    r = rng.random()
+    if r < 0.75:   # North-American business hours, UTC
+        return 13 * 3600 + int(r / 0.75 * (DAY - 13 * 3600))
+    return int((r - 0.75) / 0.25 * DAY)
 
 
 class PhoneWorld:
@@ -221,7 +222,10 @@ class PhoneWorld:
         n_ext = len(externals)
         queues, ars, slgs = d.queues, d.ars, d.slgs
         rnd = rng.random
-        randint = rng.randint
+
+        def randint(a: int, b: int) -> int:
+            return a + int(rnd() * (b - a + 1))
+
         calls: list[PhoneCall] = []
         for idx, t0 in enumerate(starts):
             c = PhoneCall()
@@ -338,8 +342,27 @@ class PhoneWorld:
         c.vis = c.end + 60
         return c
 
-    def _end(self, c: PhoneCall) -> int:
-        return max(leg.end for leg in self.legs(c))
+    @staticmethod
+    def _end(c: PhoneCall) -> int:
+        """End of the call, computed like legs() would (tests check both agree)."""
+        f, t0, ring, talk = c.flow, c.start, c.ring, c.talk
+        answered = c.outcome == "answered"
+        if f == OUT:
+            return t0 + ring + (talk if answered else 0)
+        if f in (DIRECT, SHARED):
+            return t0 + ring + talk
+        if f == VOICEMAIL:
+            return t0 + ring + 10 + talk
+        if f == AR_EXT:
+            return t0 + c.greet + ring + (talk if answered else 0)
+        if f in (QUEUE, AR_QUEUE):
+            g = t0 + (c.greet if f == AR_QUEUE else 0)
+            n = len(c.rung)
+            if answered:
+                return g + 2 + (n - 1) * ring + min(ring, 8) + talk
+            return g + 2 + n * ring
+        # TRANSFER
+        return t0 + ring + talk + min(ring, 10) + c.talk2
 
     # ------------------------------------------------------------------ legs
     def legs(self, c: PhoneCall) -> list[Leg]:

@@ -23,9 +23,16 @@ REASONS = {200: "OK", 204: "No Content", 400: "Bad Request", 401: "Unauthorized"
            500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
 
 
-def dumps(obj: Any) -> bytes:
-    """Compact, stable JSON (dict insertion order is the key order)."""
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+try:  # installed with dlt; same bytes as the stdlib call below for our data, ~10x faster
+    import orjson as _orjson
+
+    def dumps(obj: Any) -> bytes:
+        """Compact, stable JSON (dict insertion order is the key order)."""
+        return _orjson.dumps(obj)
+except ImportError:  # pragma: no cover - stdlib fallback
+    def dumps(obj: Any) -> bytes:
+        """Compact, stable JSON (dict insertion order is the key order)."""
+        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 class Request:

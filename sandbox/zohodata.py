@@ -130,7 +130,10 @@ class ZohoWorld:
         n = cfg.zoho_calls_per_day
         starts = sorted(day * DAY + time_of_day(rng) for _ in range(n))
         rnd = rng.random
-        randint = rng.randint
+
+        def randint(a: int, b: int) -> int:
+            return a + int(rnd() * (b - a + 1))
+
         exts = self.d.externals
         calls = []
         for idx, t0 in enumerate(starts):

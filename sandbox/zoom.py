@@ -274,7 +274,9 @@ class ZoomApi:
         if items is None:
             items = compute(q, as_of)
             self._query_cache[key] = items
-            while len(self._query_cache) > 8:
+            # bounded by entries and by the calls they keep alive
+            while len(self._query_cache) > 1 and (len(self._query_cache) > 8 or sum(
+                    len(v) for v in self._query_cache.values()) > 400_000):
                 self._query_cache.popitem(last=False)
         else:
             self._query_cache.move_to_end(key)

@@ -1,0 +1,179 @@
+"""Throughput / concurrency self-test of the sandbox server.
+
+    python -m sandbox.selftest                 # server in a subprocess, 2 client processes
+    python -m sandbox.selftest --inprocess     # server thread and clients share one process (GIL)
+
+1. detail throughput: keep-alive httpx clients (thread pool) hammer
+   GET /v2/phone/call_logs/{id} (Light) with latency 0 and rate limits off;
+   prints requests/s.
+2. concurrency with latency: 40 keep-alive connections x N requests with 50 ms
+   injected latency; prints the wall time and compares it with the serialized time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+
+START = "2026-11-20T12:00:00Z"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def token(url: str) -> str:
+    r = httpx.post(url + "/oauth/token", params={"grant_type": "account_credentials", "account_id": "sandbox-account"},
+                   auth=("sandbox-client-id", "sandbox-client-secret"))
+    r.raise_for_status()
+    return r.json()["access_token"]
+
+
+def detail_ids(url: str, tok: str) -> list[str]:
+    r = httpx.get(url + "/v2/phone/call_logs", params={"from": "2026-11-01", "to": "2026-11-19", "page_size": 300},
+                  headers={"Authorization": f"Bearer {tok}"})
+    r.raise_for_status()
+    return [x["id"] for x in r.json()["call_logs"]]
+
+
+def hammer(url: str, tok: str, ids: list[str], threads: int, seconds: float, out=None) -> tuple[int, int]:
+    stop = time.perf_counter() + seconds
+    counts = [0] * threads
+    errors = [0] * threads
+
+    def worker(i: int) -> None:
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {tok}"}, timeout=30) as c:
+            n = i * 7
+            while time.perf_counter() < stop:
+                r = c.get(f"/v2/phone/call_logs/{ids[n % len(ids)]}")
+                n += 1
+                if r.status_code == 200:
+                    counts[i] += 1
+                else:
+                    errors[i] += 1
+
+    ts = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    result = (sum(counts), sum(errors))
+    if out is not None:
+        out.put(result)
+    return result
+
+
+def run_subprocess_server(extra: list[str]) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(port), "--start", START, "--quiet",
+                             "--calls-per-day", "200", "--days", "40", *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            httpx.get(url + "/_sandbox/stats").raise_for_status()
+            return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("sandbox did not start")
+
+
+def detail_throughput(url: str, procs: int, threads: int, seconds: float) -> float:
+    tok = token(url)
+    ids = detail_ids(url, tok)
+    hammer(url, tok, ids, 2, 0.5)  # warm-up
+    t0 = time.perf_counter()
+    if procs <= 1:
+        ok, bad = hammer(url, tok, ids, threads, seconds)
+    else:
+        ctx = mp.get_context("spawn")
+        q = ctx.Queue()
+        ps = [ctx.Process(target=hammer, args=(url, tok, ids, threads, seconds, q)) for _ in range(procs)]
+        for p in ps:
+            p.start()
+        results = [q.get() for _ in ps]
+        for p in ps:
+            p.join()
+        ok, bad = sum(r[0] for r in results), sum(r[1] for r in results)
+    wall = time.perf_counter() - t0
+    rate = ok / seconds
+    print(f"detail requests: {ok} ok, {bad} errors in {seconds:.1f} s ({wall:.1f} s wall) "
+          f"-> {rate:,.0f} requests/s ({procs} client process(es) x {threads} threads)")
+    return rate
+
+
+def latency_concurrency(url: str, connections: int = 40, per_conn: int = 10, latency_ms: float = 50) -> float:
+    tok = token(url)
+    ids = detail_ids(url, tok)
+    barrier = threading.Barrier(connections)
+    errors = []
+
+    def worker(i: int) -> None:
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {tok}"}, timeout=30) as c:
+            barrier.wait()
+            for j in range(per_conn):
+                r = c.get(f"/v2/phone/call_logs/{ids[(i * per_conn + j) % len(ids)]}")
+                if r.status_code != 200:
+                    errors.append(r.status_code)
+
+    ts = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
+    t0 = time.perf_counter()
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    wall = time.perf_counter() - t0
+    serial = connections * per_conn * latency_ms / 1000
+    print(f"latency {latency_ms:.0f} ms, {connections} keep-alive connections x {per_conn} requests: "
+          f"{wall:.2f} s wall (serialized would be {serial:.1f} s; ideal {per_conn * latency_ms / 1000:.2f} s); "
+          f"errors: {len(errors)}")
+    return wall
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m sandbox.selftest")
+    p.add_argument("--inprocess", action="store_true", help="server thread in this process (GIL shared)")
+    p.add_argument("--procs", type=int, default=2, help="client processes (subprocess mode)")
+    p.add_argument("--threads", type=int, default=8, help="client threads per process")
+    p.add_argument("--seconds", type=float, default=5.0)
+    a = p.parse_args(argv)
+    if a.inprocess:
+        from . import Sandbox, SandboxConfig
+
+        with Sandbox(SandboxConfig(seed=1, calls_per_day=200, days=40, start=START,
+                                   enforce_rate_limits=False)) as sb:
+            detail_throughput(sb.url, 1, a.threads, a.seconds)
+        with Sandbox(SandboxConfig(seed=1, calls_per_day=200, days=40, start=START, enforce_rate_limits=False,
+                                   latency_ms=50)) as sb:
+            latency_concurrency(sb.url)
+        return 0
+    proc, url = run_subprocess_server(["--no-rate-limits"])
+    try:
+        detail_throughput(url, a.procs, a.threads, a.seconds)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    proc, url = run_subprocess_server(["--no-rate-limits", "--latency-ms", "50"])
+    try:
+        latency_concurrency(url)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
