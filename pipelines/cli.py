@@ -140,8 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--path", default="demo.duckdb", metavar="FILE", help="DuckDB file (default demo.duckdb)")
     demo.add_argument("--pipelines-dir", metavar="DIR", help="local dlt working directories "
                       "(default .callpipe/demo-pipelines)")
-    demo.add_argument("--days", type=int, default=14, help="days of sandbox history (default 14)")
-    demo.add_argument("--users", type=int, default=6, help="sandbox users (default 6)")
+    demo.add_argument("--days", type=int, default=30, help="days of sandbox history (default 30)")
+    demo.add_argument("--users", type=int, default=8, help="sandbox users (default 8)")
     demo.add_argument("--calls-per-day", type=int, default=10, help="Zoom Phone calls per day (default 10)")
     demo.add_argument("-v", "--verbose", action="store_true", help="full tracebacks and INFO logs")
 
@@ -158,15 +158,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # ---------------------------------------------------------------------------- helpers
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time (safe under test capture)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+
+    @property
+    def stream(self):  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-        force=True,
-    )
-    if not verbose:  # dlt is chatty at INFO; sources' warnings stay visible
-        logging.getLogger("dlt").setLevel(logging.WARNING)
+    root = logging.getLogger()
+    if not any(isinstance(h, _StderrHandler) for h in root.handlers):
+        root.addHandler(_StderrHandler())
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
+    # dlt is chatty at INFO; the sources' warnings (skipped users, clamped ranges) stay visible
+    logging.getLogger("dlt").setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 def _flatten(values: list[list[str]] | None) -> list[str]:
@@ -320,7 +334,10 @@ COMMANDS = {"run": cmd_run, "backfill": cmd_backfill, "status": cmd_status, "dem
 def main(argv: Sequence[str] | None = None, *, clock: Any = None, console: Console | None = None) -> int:
     """Entry point (`callpipe`). `clock`/`console` are for in-process tests."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2): return the code, do not exit
+        return int(exc.code or 0)
     _setup_logging(args.verbose)
     console = console or Console(verbose=args.verbose)
     console.verbose = console.verbose or args.verbose

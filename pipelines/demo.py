@@ -186,14 +186,18 @@ def _report(wh: Warehouse, console: Console, code: int, t0: float) -> int:
     console.print()
     console.print("Rows per table:")
     empty = []
+    counted: list[tuple[str, int]] = []
     for name in SOURCES:
         counts = wh.row_counts(wh.dataset(name))
         if not counts:
             empty.append(f"{name} (no tables)")
         for table, rows in sorted(counts.items()):
-            console.print(f"  {wh.dataset(name)}.{table:<28} {rows:>8}")
+            counted.append((f"{wh.dataset(name)}.{table}", rows))
             if rows == 0:
                 empty.append(f"{name}.{table}")
+    width = max((len(t) for t, _ in counted), default=20)
+    for table, rows in counted:
+        console.print(f"  {table:<{width}} {rows:>8}")
     views = [v for (v,) in wh.query(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = ? ORDER BY 1",
         [wh.analytics_dataset])]
@@ -205,7 +209,8 @@ def _report(wh: Warehouse, console: Console, code: int, t0: float) -> int:
     for line in flow or ["(the Marketing Hotline call was not found in zoom_phone)"]:
         console.print(line)
     console.print()
-    console.print(QUERY_HINT.format(path=os.path.relpath(wh.location)))
+    shown = os.path.relpath(wh.location)
+    console.print(QUERY_HINT.format(path=wh.location if shown.startswith("..") else shown))
     console.print(f"demo finished in {time.monotonic() - t0:.0f}s")
     if empty:
         console.error("empty: " + ", ".join(empty))
