@@ -115,7 +115,8 @@ def call_logs(
         ):
             rows = []
             for raw in page:
-                if changes is not None and not changes.changed(str(raw["logid"]).strip(), raw, raw.get("start_time")):
+                logid = str(raw["logid"]).strip()
+                if changes is not None and not changes.changed(logid, raw, raw.get("start_time")):
                     continue
                 row = flatten(raw, settings.NESTED)
                 row["duration_s"] = row.get("duration")

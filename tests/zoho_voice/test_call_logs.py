@@ -200,3 +200,17 @@ def test_text_date_format_loads_the_same_calls(zoho_sandbox, warehouse):
     _, end = run_zoho(sb, warehouse, start_date="2026-11-15T00:00:00.500Z", date_format="%Y-%m-%dT%H:%M:%SZ")
     assert set(loaded_ids(warehouse)) == truth_ids(sb, "2026-11-15T00:00:00.500Z", end)
     assert {q["fromDate"] for *_, q, _ in logs_requests(sb)} == {"2026-11-15T00:00:00Z"}
+
+
+def test_backfill_loads_its_range_and_leaves_the_nightly_cursor(zoho_sandbox, warehouse):
+    sb = zoho_sandbox()
+    run_zoho(sb, warehouse, start_date="2026-11-12", end_date="2026-11-14")
+    days = query(warehouse, "select distinct cast(start_time as date) from zoho_voice.call_logs order by 1")
+    assert [d for (d,) in days] == [dt.date(2026, 11, 12), dt.date(2026, 11, 13)]
+    assert set(loaded_ids(warehouse)) == truth_ids(sb, "2026-11-12", "2026-11-14")
+
+    sb.reset_stats()
+    _, end = run_zoho(sb, warehouse, start_date="2026-11-12")  # nightly: starts at start_date
+    first_from = min(int(q["fromDate"]) for *_, q, _ in logs_requests(sb))
+    assert first_from == dt.datetime(2026, 11, 12, tzinfo=UTC).timestamp() * 1000
+    assert set(loaded_ids(warehouse)) == truth_ids(sb, "2026-11-12", end)
