@@ -169,7 +169,9 @@ def user_sync(
     for user_id in users.column("id").to_pylist():
         keep = None
         try:
-            for rows, keep in helpers.sync_pages(client, fam, user_id, tokens.get(user_id), start=start, end=end):
+            pages = helpers.sync_pages(client, fam, user_id, tokens.get(user_id), start=start, end=end)
+            for rows, token in pages:
+                keep = token
                 if rows:
                     yield helpers.to_arrow(rows, fam.sync_columns, keys, account_name, fam.sync_nested)
         except helpers.ApiError as error:

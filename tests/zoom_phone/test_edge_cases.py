@@ -1,0 +1,165 @@
+"""Late calls, expired page tokens, failing runs, the legacy call-history shape, backfills."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from dlt.pipeline.exceptions import PipelineStepFailed
+
+from sandbox import Sandbox, SandboxConfig
+from sources.common.http import ConfigError
+from sources.zoom_phone import zoom_phone
+from tests.zoom_phone.support import (
+    counts,
+    duplicates,
+    requests_to,
+    rows,
+    source,
+    ts,
+    zoom_phone_state,
+)
+
+LOGS = "GET /phone/call_logs"
+LOG_TABLES = ("call_logs", "call_log_legs")
+
+
+def error_text(error: BaseException) -> str:
+    """What a user sees of a failed run: every message and note down the exception chain."""
+    parts = []
+    while error is not None:
+        parts.append(str(error))
+        parts.extend(getattr(error, "__notes__", []))
+        error = error.__cause__ or error.__context__
+    return "\n".join(parts)
+
+
+def find_late_arrival(config: SandboxConfig, minutes: int = 10, steps: int = 300):
+    """Scout a twin world: (t1, t2, call log id) such that the call starts before the newest
+    call visible at t1 but becomes visible only at t2 (minutes after the start)."""
+    scout = Sandbox(config)  # same seed, same calls; never started, only its truth is read
+    since = scout.clock.now() - dt.timedelta(days=1)
+    before: dict[str, dt.datetime] = {}
+    for step in range(steps):
+        now = {r["id"]: ts(r["date_time"]) for r in scout.truth.call_logs(since, None)}
+        if before:
+            cursor = max(before.values())
+            late = [i for i, when in now.items() if i not in before and when < cursor]
+            if late:
+                return (step - 1) * minutes, step * minutes, late[0]
+        before = now
+        scout.clock.advance(minutes=minutes)
+    raise AssertionError("no late arrival in the scouted time")
+
+
+def test_late_call_inside_the_lag_and_expired_page_token(small_sandbox, warehouse):
+    sb = small_sandbox()
+    t1, t2, late_id = find_late_arrival(sb.config)
+    pl = warehouse("zoom_phone")
+    start = (sb.clock.now() - dt.timedelta(days=1)).isoformat()
+    kwargs = dict(resources=["call_logs", "call_log_details"], start_date=start, page_size=5)
+
+    sb.clock.advance(minutes=t1)
+    pl.run(source(sb, **kwargs))
+    assert late_id not in {r[0] for r in rows(pl, "SELECT id FROM call_logs")}
+
+    sb.clock.advance(minutes=t2 - t1)
+    sb.reset_stats()
+    sb.inject_fault(LOGS, "expired_page_token")  # the first request that carries a page token
+    pl.run(source(sb, **kwargs))
+    assert requests_to(sb, LOGS, 400)  # the token did expire, and the window was read again
+    assert rows(pl, "SELECT count(*) FROM call_log_legs WHERE call_log_id = ?", late_id)[0][0] >= 1
+    assert {r[0] for r in rows(pl, "SELECT id FROM call_logs")} == {r["id"] for r in sb.truth.call_logs(start, None)}
+    assert duplicates(pl, LOG_TABLES) == {"call_logs": 0, "call_log_legs": 0}
+
+
+def test_failed_runs_load_nothing_and_the_next_run_recovers(small_sandbox, warehouse):
+    sb = small_sandbox()
+    pl = warehouse("zoom_phone")
+    start = (sb.clock.now() - dt.timedelta(days=2)).isoformat()
+    kwargs = dict(start_date=start, resources=["call_logs", "call_log_details", "call_history",
+                                                "call_history_details"])
+    tables = ("call_logs", "call_log_legs", "call_history", "call_elements")
+    pl.run(source(sb, **kwargs))
+    before = counts(pl, tables)
+    sb.clock.advance(days=1)
+
+    # a truncated JSON body that persists through the client's retries
+    sb.inject_fault("GET /phone/call_history", "malformed", count=100)
+    with pytest.raises(PipelineStepFailed) as failed:
+        pl.run(source(sb, **kwargs))
+    text = error_text(failed.value)
+    assert "/phone/call_history" in text and "window 2026-11-" in text
+    assert counts(pl, tables) == before
+    sb.clear_faults()
+
+    # an item without its key
+    sb.inject_fault(LOGS, "missing_key")
+    with pytest.raises(PipelineStepFailed) as failed:
+        pl.run(source(sb, **kwargs))
+    text = error_text(failed.value)
+    assert "GET /phone/call_logs window 2026-11-" in text and "'id'" in text
+    assert counts(pl, tables) == before
+
+    pl.run(source(sb, **kwargs))
+    after = counts(pl, tables)
+    assert after["call_logs"] == len(sb.truth.call_logs(start, None)) > before["call_logs"]
+    assert after["call_history"] == len(sb.truth.call_history(start, None)) > before["call_history"]
+    uuids = {r[0] for r in rows(pl, "SELECT call_history_uuid FROM call_history")}
+    assert after["call_elements"] == len([e for e in sb.truth.call_elements() if e["call_history_uuid"] in uuids])
+    assert duplicates(pl, tables) == dict.fromkeys(tables, 0)
+
+
+def test_legacy_call_history_shape_gets_derived_element_keys(small_sandbox, warehouse):
+    sb = small_sandbox(legacy_call_history_shape=True)
+    pl = warehouse("zoom_phone")
+    start = (sb.clock.now() - dt.timedelta(days=2)).isoformat()
+    pl.run(source(sb, start_date=start,
+                  resources=["call_history", "call_history_details", "user_call_history"]))
+    uuids = {r["call_history_uuid"] for r in sb.truth.call_history(start, None)}
+    assert {r[0] for r in rows(pl, "SELECT call_history_uuid FROM call_history")} == uuids
+    expected = {(e["call_history_uuid"], e["segment"], e["node"]) for e in sb.truth.call_elements()
+                if e["call_history_uuid"] in uuids}
+    loaded = rows(pl, "SELECT call_element_id, call_history_uuid, segment, node FROM call_elements")
+    assert {r[1:] for r in loaded} == expected and len(loaded) == len(expected)
+    assert all(r[0] == f"{r[1]}:{r[2]}:{r[3]}" for r in loaded)
+    assert rows(pl, "SELECT count(*) FROM user_call_history")[0][0] > 0
+    assert duplicates(pl, ("call_history", "call_elements", "user_call_history")) == {
+        "call_history": 0, "call_elements": 0, "user_call_history": 0}
+
+
+def test_backfill_reads_a_closed_range_and_keeps_the_nightly_state(small_sandbox, warehouse):
+    sb = small_sandbox()
+    pl = warehouse("zoom_phone")
+    now = sb.clock.now()
+    pl.run(source(sb, start_date=(now - dt.timedelta(days=1)).isoformat(),
+                  resources=["call_logs", "user_call_logs"]))
+    state = zoom_phone_state(pl)
+    nightly = (dict(state["user_call_logs"]["sync_tokens"]), dict(state["call_logs"]["incremental"]["date_time"]))
+
+    start, end = now - dt.timedelta(days=4), now - dt.timedelta(days=2)
+    sb.reset_stats()
+    pl.run(source(sb, start_date=start.isoformat(), end_date=end.isoformat(),
+                  resources=["call_logs", "user_call_logs"]))
+    state = zoom_phone_state(pl)
+    assert (state["user_call_logs"]["sync_tokens"], state["call_logs"]["incremental"]["date_time"]) == nightly
+    assert {q["sync_type"] for q in requests_to(sb, "GET /phone/users/{userId}/call_logs/sync")} == {"BSync"}
+    in_range = {r[0] for r in rows(pl, "SELECT id FROM call_logs WHERE date_time >= ? AND date_time < ?",
+                                   start, end)}
+    assert in_range == {r["id"] for r in sb.truth.call_logs(start, end)}
+    licensed = [u["id"] for u in sb.truth.users() if u.get("extension_number")]
+    expected = {(u, r["id"]) for u in licensed for r in sb.truth.user_call_logs(u)
+                if start <= ts(r["date_time"]) < end}
+    assert set(rows(pl, "SELECT user_id, id FROM user_call_logs WHERE date_time >= ? AND date_time < ?",
+                    start, end)) == expected
+
+
+def test_bad_arguments_say_what_to_type(sandbox_env):
+    with pytest.raises(ConfigError, match="call_log_details"):
+        zoom_phone(resources=["call_log"], clock=sandbox_env.clock)
+    with pytest.raises(ConfigError, match="end_date"):
+        source(sandbox_env, start_date="2026-11-01", end_date="2026-10-01")
+    with pytest.raises(ConfigError, match="start_date"):
+        source(sandbox_env, start_date="yesterday-ish")
+    with pytest.raises(ConfigError, match="page_size"):
+        source(sandbox_env, page_size=1000)
