@@ -1,0 +1,65 @@
+"""The same sandbox data into DuckDB (parquet) and into Postgres (csv/COPY): same tables, counts, keys."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from pipelines.cli import main
+from pipelines.console import Console
+from pipelines.warehouse import Warehouse
+from tests.pipelines.conftest import assert_no_duplicates, run_inprocess, snapshot
+
+SOURCES = ["zoom_phone", "zoom_contact_center", "zoho_voice"]
+
+
+@pytest.fixture
+def pg_warehouse(pg_dsn, pg_dataset_suffix, tmp_path):
+    sfx = pg_dataset_suffix
+    wh = Warehouse.postgres(
+        pg_dsn,
+        datasets={s: f"{s}_{sfx}" for s in SOURCES},
+        analytics_dataset=f"analytics_{sfx}",
+        runs_dataset=f"callpipe_{sfx}",
+        pipelines_dir=tmp_path / "pg-pipelines",
+    )
+    yield wh
+    schemas = [r[0] for r in wh.query(
+        "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE ?", [f"%{sfx}%"])]
+    if schemas:
+        wh.execute([f'DROP SCHEMA IF EXISTS "{s}" CASCADE' for s in schemas])
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_duckdb_and_postgres_hold_the_same_rows(tiny_sandbox, make_wh, pg_warehouse, pg_dsn, pg_dataset_suffix,
+                                                monkeypatch):
+    duck = make_wh("duck")
+    assert duck.loader_file_format == "parquet" and pg_warehouse.loader_file_format == "csv"
+    for wh in (duck, pg_warehouse):
+        results = run_inprocess(wh, SOURCES, tiny_sandbox.clock)
+        assert {s: r.outcome for s, r in results.items()} == dict.fromkeys(SOURCES, "ok"), \
+            {s: r.error for s, r in results.items()}
+
+    snap_duck, snap_pg = snapshot(duck, SOURCES), snapshot(pg_warehouse, SOURCES)
+    assert_no_duplicates(snap_pg)
+    assert sorted(snap_duck) == sorted(snap_pg)
+    assert all(snap_duck.values()), "a table is empty"
+    for table in snap_duck:
+        assert len(snap_duck[table]) == len(snap_pg[table]), table
+        assert snap_duck[table] == snap_pg[table], table
+
+    # the CLI finds the same warehouse from config (DSN from the env, never printed)
+    sfx = pg_dataset_suffix
+    monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", pg_dsn)
+    monkeypatch.setenv("PIPELINE__RUNS_DATASET", f"callpipe_{sfx}")
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["status", "--destination", "postgres", "--pipelines-dir", str(pg_warehouse.pipelines_dir)]
+    for s in SOURCES:
+        argv += ["--dataset", f"{s}={s}_{sfx}"]
+    assert main(argv, console=Console(out=out, err=err, live=False)) == 0, err.getvalue()
+    text = out.getvalue()
+    assert "run  ok" in text and "voice_calls" in text
+    password = pg_dsn.split("://", 1)[1].split("@", 1)[0].split(":", 1)[1]
+    assert f":{password}@" not in text + err.getvalue()
