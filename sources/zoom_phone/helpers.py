@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -103,11 +104,15 @@ def list_pages(
 # ---------------------------------------------------------------- detail fan-out
 
 
+def fill(template: str, value: str) -> str:
+    """Route template -> path: "/phone/call_logs/{id}", "abc" -> "/phone/call_logs/abc"."""
+    return re.sub(r"\{[^}]+\}", lambda _: quote(value, safe=""), template)
+
+
 def fetch_detail(client: ApiClient, fam: Family, parent_key: str) -> dict[str, Any] | None:
     """One detail; None (with a warning) when the call vanished since it was listed."""
     try:
-        body = client.get(fam.detail_path.format(key=quote(parent_key, safe="")), label=s.LIGHT,
-                          endpoint=fam.detail_path)
+        body = client.get(fill(fam.detail_path, parent_key), label=s.LIGHT, endpoint=fam.detail_path)
     except ApiError as error:
         if error.status == 404:
             log.warning("GET %s: %s %s is gone (404); its details are skipped",
@@ -122,7 +127,7 @@ def fetch_detail(client: ApiClient, fam: Family, parent_key: str) -> dict[str, A
 
 def child_rows(fam: Family, parent_key: str, detail: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The legs of one detail, each carrying the parent's keys (and its order for legacy legs)."""
-    where = f"GET {fam.detail_path.format(key=parent_key)}"
+    where = f"GET {fill(fam.detail_path, parent_key)}"
     array, items = None, []
     for name in fam.child_items_keys:
         if detail.get(name) is not None:
@@ -213,7 +218,7 @@ def sync_pages(
     is kept, as it marks where the next ISync starts. Backfill (`end` given): BSync only,
     rows in [start, end), and the token is not to be kept (the caller ignores it).
     """
-    path = fam.sync_path.format(user_id=quote(user_id, safe=""))
+    path = fill(fam.sync_path, user_id)
     where = f"GET {fam.sync_path} user {user_id}"
 
     def call(sync_type: str, tok: str | None) -> tuple[list[dict[str, Any]], str | None]:

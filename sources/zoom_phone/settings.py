@@ -138,7 +138,7 @@ class Family:
     columns: Mapping[str, str]
     nested: tuple[str, ...]
     detail_resource: str
-    detail_path: str  # with "{key}"
+    detail_path: str  # route template, e.g. "/phone/call_logs/{id}"
     child_table: str
     child_items_keys: tuple[str, ...]
     child_key: str
@@ -146,7 +146,7 @@ class Family:
     child_columns: Mapping[str, str]
     child_nested: tuple[str, ...]
     sync_resource: str
-    sync_path: str  # with "{user_id}"
+    sync_path: str  # route template with "{userId}"
     sync_items_keys: tuple[str, ...]
     sync_item_key: str  # the key every sync item must carry
     sync_key: tuple[str, ...]  # merge key of the sync table
@@ -163,10 +163,10 @@ CALL_LOGS = Family(
     columns=CALL_LOG_COLUMNS, nested=LOG_NESTED,
     # by the call log `id`, not `call_id`: a transferred call has two logs under one call_id
     # (the API answers 404 code 1001 for such a call_id), and each log has its own legs
-    detail_resource="call_log_details", detail_path="/phone/call_logs/{key}",
+    detail_resource="call_log_details", detail_path="/phone/call_logs/{id}",
     child_table="call_log_legs", child_items_keys=("log_details",), child_key="id",
     parent_column="call_log_id", child_columns=LEG_COLUMNS, child_nested=LEG_NESTED,
-    sync_resource="user_call_logs", sync_path="/phone/users/{user_id}/call_logs/sync",
+    sync_resource="user_call_logs", sync_path="/phone/users/{userId}/call_logs/sync",
     sync_items_keys=("call_logs",), sync_item_key="id", sync_key=("id",),
     sync_columns=USER_CALL_LOG_COLUMNS, sync_nested=LOG_NESTED,
     child_order="leg_index",
@@ -178,11 +178,11 @@ CALL_HISTORY = Family(
     # calls (one query, so no duplicates); with it, only one of the two.
     table="call_history", path="/phone/call_history", items_keys=("call_history", "call_logs"),
     key="call_history_uuid", cursor="start_time", columns=CALL_HISTORY_COLUMNS, nested=(),
-    detail_resource="call_history_details", detail_path="/phone/call_history/{key}",
+    detail_resource="call_history_details", detail_path="/phone/call_history/{callHistoryUuid}",
     child_table="call_elements", child_items_keys=("call_elements", "call_path"),
     child_key="call_element_id", parent_column="call_history_uuid",
     child_columns=CALL_ELEMENT_COLUMNS, child_nested=(),
-    sync_resource="user_call_history", sync_path="/phone/users/{user_id}/call_history/sync",
+    sync_resource="user_call_history", sync_path="/phone/users/{userId}/call_history/sync",
     sync_items_keys=("call_history", "call_logs"), sync_item_key="call_history_uuid",
     # sync rows are the account rows seen by one user: no per-user id, so (user_id, uuid)
     sync_key=("user_id", "call_history_uuid"), sync_columns=USER_CALL_HISTORY_COLUMNS, sync_nested=(),

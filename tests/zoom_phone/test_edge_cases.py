@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
+import pyarrow as pa
 import pytest
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from sandbox import Sandbox, SandboxConfig
+from sources.common.config import build_zoom_client
 from sources.common.http import ConfigError
-from sources.zoom_phone import zoom_phone
+from sources.zoom_phone import helpers, zoom_phone
+from sources.zoom_phone.settings import CALL_LOGS
 from tests.zoom_phone.support import (
     counts,
     duplicates,
@@ -152,6 +156,18 @@ def test_backfill_reads_a_closed_range_and_keeps_the_nightly_state(small_sandbox
                 if start <= ts(r["date_time"]) < end}
     assert set(rows(pl, "SELECT user_id, id FROM user_call_logs WHERE date_time >= ? AND date_time < ?",
                     start, end)) == expected
+
+
+def test_a_vanished_call_is_skipped_with_a_warning(small_sandbox, caplog):
+    sb = small_sandbox(days=2, calls_per_day=5)
+    real = sb.truth.call_logs(sb.clock.now() - dt.timedelta(days=1), None)[0]["id"]
+    gone = "0a1b2c3d-0000-4000-8000-00000000dead"
+    client = build_zoom_client(clock=sb.clock)
+    with caplog.at_level(logging.WARNING):
+        legs = helpers.detail_page(client, CALL_LOGS, pa.table({"id": [gone, real]}), 4, "default")
+    assert set(legs.column("call_log_id").to_pylist()) == {real}
+    assert legs.num_rows == len([leg for leg in sb.truth.call_log_legs() if leg["call_log_id"] == real])
+    assert gone in caplog.text and requests_to(sb, "GET /phone/call_logs/{id}", 404)
 
 
 def test_bad_arguments_say_what_to_type(sandbox_env):
