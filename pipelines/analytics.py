@@ -69,6 +69,11 @@ def seconds(start: str, end: str) -> str:
     return f"CAST(EXTRACT(EPOCH FROM ({end} - {start})) AS BIGINT)"
 
 
+def nonneg(expr: str) -> str:
+    """`expr`, or NULL when negative (a leg answered "before" it started is vendor noise)."""
+    return f"CASE WHEN {expr} >= 0 THEN {expr} END"
+
+
 def norm(expr: str) -> str:
     """Lookup form of a raw value, as pipelines.outcomes.normalize_raw."""
     return f"LOWER(TRIM(CAST({expr} AS TEXT)))"
@@ -378,7 +383,7 @@ def _legs_zoom_elements(cat: Catalog, elements: str) -> str:
         "target_number": f"COALESCE({e('callee_ext_number', TEXT)}, {e('callee_did_number', TEXT)})",
         "started_at": e("start_time"), "answered_at": e("answer_time"), "ended_at": e("end_time"),
         "outcome": "COALESCE(m.outcome, 'other')", "result_raw": e("result"), "result_reason": e("result_reason"),
-        "ring_s": seconds(e("start_time", TSZ), f"COALESCE({e('answer_time', TSZ)}, {e('end_time', TSZ)})"),
+        "ring_s": nonneg(seconds(e("start_time", TSZ), f"COALESCE({e('answer_time', TSZ)}, {e('end_time', TSZ)})")),
         "wait_s": e("waiting_time"), "hold_s": e("hold_time"), "talk_s": e("duration"),
         "source_account": e("source_account"),
     }
@@ -397,7 +402,7 @@ def _legs_zoom_legacy(cat: Catalog, legacy: str) -> str:
         "target_number": f"COALESCE({g('forward_to_extension_number', TEXT)}, {g('callee_number', TEXT)})",
         "started_at": g("date_time"), "answered_at": g("answer_start_time"), "ended_at": "NULL",
         "outcome": "COALESCE(m.outcome, 'other')", "result_raw": g("result"), "result_reason": "NULL",
-        "ring_s": seconds(g("date_time", TSZ), g("answer_start_time", TSZ)),
+        "ring_s": nonneg(seconds(g("date_time", TSZ), g("answer_start_time", TSZ))),
         "wait_s": "NULL", "hold_s": "NULL", "talk_s": g("duration"),
         "source_account": g("source_account"),
     }
@@ -541,17 +546,23 @@ def _create_view(client, cat: Catalog, name: str, select: str) -> None:
     if cat.dialect == "duckdb":
         client.execute_sql(f"CREATE OR REPLACE VIEW {view} AS\n{select}")
         return
-    # Postgres replaces a view in place only when its columns keep their names and types;
-    # otherwise drop it (CASCADE: views built on it) and create it again
-    client.execute_sql("SAVEPOINT callpipe_view")
-    try:
-        client.execute_sql(f"CREATE OR REPLACE VIEW {view} AS\n{select}")
-        client.execute_sql("RELEASE SAVEPOINT callpipe_view")
-    except Exception:  # noqa: BLE001 - any failure: fall back to drop + create
-        client.execute_sql("ROLLBACK TO SAVEPOINT callpipe_view")
-        log.info("analytics: recreating view %s (its columns changed)", view)
-        client.execute_sql(f"DROP VIEW IF EXISTS {view} CASCADE")
-        client.execute_sql(f"CREATE VIEW {view} AS\n{select}")
+    # Postgres replaces a view in place only when its columns keep their names and types
+    # (analysts' views built on it survive); otherwise drop it (CASCADE: views built on it)
+    # and create it again. dlt's client resets the connection on an error, which would
+    # lose the transaction, so the attempt runs on the native cursor inside a savepoint.
+    import psycopg2
+
+    with client.native_connection.cursor() as cur:
+        cur.execute("SAVEPOINT callpipe_view")
+        try:
+            cur.execute(f"CREATE OR REPLACE VIEW {view} AS\n{select}")
+        except psycopg2.Error as exc:
+            cur.execute("ROLLBACK TO SAVEPOINT callpipe_view")
+            log.info("analytics: recreating view %s (%s)", view, str(exc).strip().splitlines()[0])
+            cur.execute(f"DROP VIEW IF EXISTS {view} CASCADE")
+            cur.execute(f"CREATE VIEW {view} AS\n{select}")
+        else:
+            cur.execute("RELEASE SAVEPOINT callpipe_view")
 
 
 def refresh_views(warehouse) -> list[str]:
