@@ -263,8 +263,11 @@ class ZohoWorld:
             return False
         if "agent" in f and a["agent"] != f["agent"]:
             return False
-        if f.get("isVoiceMail") and not a["voicemail"]:
+        vm, rec = f.get("isVoiceMail"), f.get("isRecording")
+        if vm and rec:
+            return a["voicemail"] or a["recording"]
+        if vm and not a["voicemail"]:
             return False
-        if f.get("isRecording") and not a["recording"]:
+        if rec and not a["recording"]:
             return False
         return True
