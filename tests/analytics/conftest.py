@@ -41,6 +41,15 @@ def clients(sb):
     return zoom, zoho
 
 
+def _as_loaded_by_the_cli(wh: Warehouse, source):
+    """The CLI's runner turns nested Arrow columns into JSON text for the csv (Postgres) loader."""
+    if wh.loader_file_format == "csv":
+        from pipelines.runner import nested_columns_as_json
+
+        nested_columns_as_json(source)
+    return source
+
+
 def load_world(wh: Warehouse, sb, *, legacy_only: bool = False) -> None:
     """Run the three sources against the sandbox into `wh` (see the module doc for the ranges)."""
     from sources.zoho_voice import zoho_voice
@@ -48,23 +57,19 @@ def load_world(wh: Warehouse, sb, *, legacy_only: bool = False) -> None:
     from sources.zoom_phone import zoom_phone
 
     zoom, zoho = clients(sb)
-    fmt = wh.loader_file_format
+
+    def run(name: str, source) -> None:
+        wh.pipeline(name).run(_as_loaded_by_the_cli(wh, source), loader_file_format=wh.loader_file_format)
+
     try:
-        phone = wh.pipeline("zoom_phone")
-        phone.run(zoom_phone(resources=["call_logs", "call_log_details"], start_date=LEGACY_FROM,
-                             client=zoom, clock=sb.clock), loader_file_format=fmt)
+        run("zoom_phone", zoom_phone(resources=["call_logs", "call_log_details"], start_date=LEGACY_FROM,
+                                     client=zoom, clock=sb.clock))
         if legacy_only:
             return
-        phone.run(zoom_phone(resources=["call_history", "call_history_details"], start_date=HISTORY_FROM,
-                             client=zoom, clock=sb.clock), loader_file_format=fmt)
-        # users (for the documented raw join): its `phone_numbers` (a list of objects) cannot be
-        # written as csv, the Postgres format of the warehouse, so it goes as insert_values there
-        phone.run(zoom_phone(resources=["users"], client=zoom, clock=sb.clock),
-                  loader_file_format="insert_values" if wh.kind == "postgres" else fmt)
-        wh.pipeline("zoom_contact_center").run(
-            zoom_contact_center(start_date=OTHERS_FROM, client=zoom, clock=sb.clock), loader_file_format=fmt)
-        wh.pipeline("zoho_voice").run(
-            zoho_voice(start_date=OTHERS_FROM, client=zoho, clock=sb.clock), loader_file_format=fmt)
+        run("zoom_phone", zoom_phone(resources=["call_history", "call_history_details", "users"],
+                                     start_date=HISTORY_FROM, client=zoom, clock=sb.clock))
+        run("zoom_contact_center", zoom_contact_center(start_date=OTHERS_FROM, client=zoom, clock=sb.clock))
+        run("zoho_voice", zoho_voice(start_date=OTHERS_FROM, client=zoho, clock=sb.clock))
     finally:
         zoom.close()
         zoho.close()

@@ -46,6 +46,12 @@ def test_outcomes_are_normalized_values(wh):
         assert values <= set(OUTCOMES), view
 
 
+def test_every_result_in_the_loaded_world_is_mapped(wh):
+    others = set(run(wh, "SELECT DISTINCT provider, result_raw FROM analytics.calls WHERE outcome = 'other'"))
+    others |= set(run(wh, "SELECT DISTINCT provider, result_raw FROM analytics.call_legs WHERE outcome = 'other'"))
+    assert others <= {("zoom_contact_center", "in_progress")}
+
+
 # ------------------------------------------------------------------ same results on both destinations
 
 
