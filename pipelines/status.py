@@ -100,6 +100,9 @@ def source_status(wh: Warehouse, source: str) -> list[str]:
             lines.append(f"  last success {_describe_run(ok)}")
         elif ok is None:
             lines.append("  last success none recorded")
+        if len(history) > 1:
+            lines.append("  recent runs  " + ", ".join(
+                f"{r.get('command')} {r.get('outcome')}" for r in history[:6]) + "  (newest first)")
     else:
         lines.append("  last run     none recorded")
     state = stored_state(wh, source)
