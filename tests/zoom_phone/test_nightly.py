@@ -118,6 +118,9 @@ def test_six_month_load_worked_example_and_next_nights(sandbox_env, warehouse, c
     assert types["call_history.start_time"] == "TIMESTAMP WITH TIME ZONE"
     assert types["call_elements.segment"] == "BIGINT"
     assert rows(pl, "SELECT count(*) FROM call_logs WHERE site_name <> trim(site_name)") == [(0,)]
+    # undocumented enum values are kept as they come (the counts above show no row was dropped)
+    assert rows(pl, "SELECT count(*) > 0 FROM call_history WHERE call_result = 'unconnected'") == [(True,)]
+    assert rows(pl, "SELECT count(*) > 0 FROM call_elements WHERE result_reason = 'disconnect'") == [(True,)]
     assert rows(pl, "SELECT count(*) FROM call_logs WHERE source_provider = 'zoom_phone' "
                     "AND source_account = 'default'") == [(loaded["call_logs"],)]
 
