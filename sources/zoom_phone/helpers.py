@@ -88,7 +88,7 @@ def list_pages(
     With `state` (nightly runs) rows already loaded unchanged are dropped, so neither
     they nor their details are fetched again; backfills pass None and reload the range.
     """
-    stop = end or now
+    stop = min(end, now) if end else now
     begin = clamp_lookback(start, now, f"GET {fam.path}")
     changes = ChangeFilter(state, keep_after=start) if state is not None else None
     for window in month_windows(begin, stop):
