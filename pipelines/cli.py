@@ -229,7 +229,12 @@ def run_sources(wh: Warehouse, jobs: list[Any], console: Console, *, refresh_vie
     from pipelines.runner import refresh_analytics, run_job
 
     results = []
-    for job in jobs:
+    for index, job in enumerate(jobs):
+        if index:  # rebuilt right before it runs (validated with the others up front)
+            try:
+                job = job.fresh()
+            except Exception as exc:  # noqa: BLE001 - keep the validated one
+                console.note(f"warning: {job.name}: could not rebuild the source ({describe(exc)})")
         result = run_job(wh, job, console)
         results.append(result)
         console.print(result.summary())

@@ -53,10 +53,20 @@ class Job:
     resources: list[str] | None = None
     start: dt.datetime | None = None
     end: dt.datetime | None = None
+    options: dict[str, Any] = field(default_factory=dict)  # prepare() arguments, for fresh()
 
     @property
     def name(self) -> str:
         return self.spec.name
+
+    def fresh(self) -> Job:
+        """The same job built again: defaults that depend on "now" (six months back...) are
+        computed when the source actually starts, not when the whole run was validated."""
+        if self.options.get("client") is not None:  # an injected client is reused as it is
+            return prepare(self.spec, self.command, **self.options)
+        fresh = prepare(self.spec, self.command, **self.options)
+        self.client.close()
+        return fresh
 
 
 @dataclass
@@ -109,6 +119,8 @@ def prepare(
     source_kwargs: dict[str, Any] | None = None,
 ) -> Job:
     """Build the client and the dlt source. Raises ConfigError (exit 2) on bad settings/arguments."""
+    options = dict(resources=resources, start=start, end=end, clock=clock, client=client,
+                   client_overrides=client_overrides, source_kwargs=source_kwargs)
     function = spec.function()
     if client is None:
         client = spec.build_client(clock, **(client_overrides or {}))
@@ -126,7 +138,7 @@ def prepare(
     except BaseException:
         client.close()
         raise
-    return Job(spec, command, source, client, resources, start, end)
+    return Job(spec, command, source, client, resources, start, end, options)
 
 
 def _client_stats(client: Any) -> dict[str, int]:

@@ -1,0 +1,52 @@
+"""Outcomes per source and the exit code of the whole run: quota (3, resumable), failure (1)."""
+
+from __future__ import annotations
+
+import io
+
+from pipelines.cli import main
+from pipelines.console import Console
+
+
+def run(argv, sb, verbose=False):
+    out, err = io.StringIO(), io.StringIO()
+    code = main([*argv, *(["--verbose"] if verbose else [])], clock=sb.clock,
+                console=Console(out=out, err=err, live=False))
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_quota_is_resumable_exit_3_and_the_other_source_still_loads(tiny_sandbox, tmp_path):
+    where = ["--duckdb-path", str(tmp_path / "w.duckdb"), "--pipelines-dir", str(tmp_path / "pl")]
+    tiny_sandbox.inject_fault("GET /contact_center/voice_calls", "429_daily", count=1)
+    code, out, err = run(["run", "--source", "zoom_contact_center,zoho_voice", *where], tiny_sandbox)
+    assert code == 3, out + err
+    lines = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+    assert "QUOTA" in lines["zoom_contact_center"] and "QuotaExhausted" in lines["zoom_contact_center"]
+    assert "resumable" in lines["zoom_contact_center"] and "run again after" in lines["zoom_contact_center"]
+    assert " OK " in lines["zoho_voice"] and "call_logs" in lines["zoho_voice"]
+    assert "Traceback" not in out + err
+
+    # after the time it named (midnight UTC) the quota is back: the source resumes, the run is green
+    tiny_sandbox.clock.advance(hours=13)
+    code, out, err = run(["run", "--source", "zoom_contact_center", *where], tiny_sandbox)
+    assert code == 0, out + err
+    assert "voice_calls" in out
+
+
+def test_failure_exit_1_one_line_per_source_traceback_only_with_verbose(tiny_sandbox, tmp_path):
+    where = ["--duckdb-path", str(tmp_path / "w.duckdb"), "--pipelines-dir", str(tmp_path / "pl")]
+    tiny_sandbox.inject_fault("POST /oauth/v2/token", "500", count=100)  # Zoho's token endpoint is down
+    code, out, err = run(["run", "--source", "zoho_voice,zoom_contact_center", *where], tiny_sandbox)
+    assert code == 1, out + err
+    zoho = next(line for line in out.splitlines() if line.startswith("zoho_voice"))
+    assert "FAILED" in zoho and "RetriesExhausted: zoho_voice POST token: HTTP 500" in zoho  # type + message
+    assert any(line.startswith("zoom_contact_center") and " OK " in line for line in out.splitlines())
+    assert "Traceback" not in out + err
+    secret = tiny_sandbox.config.zoho_refresh_token
+    assert secret not in out + err
+
+    tiny_sandbox.clear_faults()
+    tiny_sandbox.inject_fault("POST /oauth/v2/token", "500", count=100)
+    code, out, err = run(["run", "--source", "zoho_voice", *where], tiny_sandbox, verbose=True)
+    assert code == 1 and "Traceback" in err
+    assert secret not in out + err
