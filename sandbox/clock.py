@@ -109,16 +109,16 @@ def fmt_date(ts: int | float) -> str:
     return text
 
 
+_HMS = [f"T{h:02d}:{m:02d}:{s:02d}Z" for h in range(24) for m in range(60) for s in range(60)]
+
+
 def fmt_ts(ts: int | float) -> str:
-    """Epoch seconds -> 'YYYY-MM-DDTHH:MM:SSZ' (hot path: the day part is cached)."""
-    ts = int(ts)
-    d, r = divmod(ts, DAY)
+    """Epoch seconds -> 'YYYY-MM-DDTHH:MM:SSZ' (hot path: day and time-of-day strings are tables)."""
+    d, r = divmod(int(ts), DAY)
     text = _DAY_STR.get(d)
     if text is None:
         text = _DAY_STR[d] = time.strftime("%Y-%m-%d", time.gmtime(d * DAY))
-    h, r = divmod(r, 3600)
-    m, s = divmod(r, 60)
-    return f"{text}T{h:02d}:{m:02d}:{s:02d}Z"
+    return text + _HMS[r]
 
 
 def http_date(ts: float) -> str:
