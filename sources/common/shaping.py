@@ -216,9 +216,11 @@ def _typed_array(name: str, kind: str, values: list[Any]) -> tuple[pa.Array, pa.
 
 
 def _inferred_array(values: list[Any]) -> pa.Array | None:
+    """Type for an undeclared field. Lists and objects become JSON text: the same in DuckDB and
+    Postgres (whose csv/COPY loader cannot take nested Arrow columns), and queryable as JSON."""
     if all(v is None for v in values):
         return None
-    if any(isinstance(v, str) for v in values):
+    if any(isinstance(v, (str, list, dict)) for v in values):
         return pa.array([clean_text(v) for v in values], pa.string())
     try:
         return pa.array(values)

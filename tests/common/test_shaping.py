@@ -86,3 +86,10 @@ def test_change_filter_passes_new_and_changed_rows_only():
     # a later run whose lag window moved on forgets old rows
     f2 = ChangeFilter(state, keep_after=dt.datetime(2026, 11, 20, tzinfo=UTC))
     assert len(f2) == 0
+
+
+def test_unknown_nested_fields_become_json_text():
+    rows = [{"id": "u1", "phone_numbers": [{"number": "+1", "id": "p"}]}, {"id": "u2", "phone_numbers": []}]
+    table = sh.rows_to_arrow(rows, {"id": sh.TEXT})
+    assert table.schema.field("phone_numbers").type == pa.string()
+    assert table.column("phone_numbers").to_pylist() == ['[{"id": "p", "number": "+1"}]', "[]"]
