@@ -58,13 +58,19 @@ class RequestTimes:
         }
 
 
+def maxrss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / MB, 1)
+
+
 class StageTimes:
-    """Times dlt's extract / normalize / load calls (the runner calls them one by one)."""
+    """Times dlt's extract / normalize / load calls (the runner calls them one by one) and notes
+    the peak RSS after each, so the step that raised the peak can be told."""
 
     def __init__(self):
         import dlt
 
         self.seconds: dict[str, float] = defaultdict(float)
+        self.peak_after: dict[str, float] = {}
         for step in ("extract", "normalize", "load"):
             original = getattr(dlt.Pipeline, step)
 
@@ -74,11 +80,13 @@ class StageTimes:
                     return _original(pipeline, *args, **kwargs)
                 finally:
                     self.seconds[_step] += time.perf_counter() - started
+                    self.peak_after[_step] = maxrss_mb()
 
             setattr(dlt.Pipeline, step, timed)
 
-    def report(self) -> dict[str, float]:
-        return {k: round(v, 3) for k, v in self.seconds.items()}
+    def report(self) -> dict[str, Any]:
+        return {**{k: round(v, 3) for k, v in self.seconds.items()},
+                "peak_rss_mb_after": dict(self.peak_after)}
 
 
 def warehouse(spec: dict[str, Any], source: str = "zoom_phone"):
@@ -180,12 +188,52 @@ def run_zoho(spec: dict[str, Any], report: dict[str, Any]) -> None:
         report["lockouts"] = sum(1 for _, status in log if status == 429)
 
 
+def profiled(run, out: str):
+    """cProfile every thread (the detail fetches run in a thread pool); merged stats to `out`."""
+    import cProfile
+    import pstats
+
+    profilers: list[cProfile.Profile] = []
+
+    def start_thread_profiler(*_args):
+        profiler = cProfile.Profile()
+        profilers.append(profiler)
+        profiler.enable()  # replaces this hook for the rest of the thread
+
+    def wrapped(*args):
+        main_profiler = cProfile.Profile()
+        profilers.append(main_profiler)
+        threading.setprofile(start_thread_profiler)
+        main_profiler.enable()
+        try:
+            return run(*args)
+        finally:
+            main_profiler.disable()
+            threading.setprofile(None)
+            for profiler in profilers:
+                profiler.disable()
+            stats = pstats.Stats(profilers[0])
+            for profiler in profilers[1:]:
+                try:
+                    stats.add(profiler)
+                except TypeError:  # a thread that never ran profiled code
+                    pass
+            stats.dump_stats(out)
+
+    return wrapped
+
+
 def main(spec_path: str) -> None:
     spec = json.loads(Path(spec_path).read_text())
     report: dict[str, Any] = {"name": spec["name"], "kind": spec["kind"]}
-    {"callpipe": run_callpipe, "naive": run_naive, "zoho": run_zoho}[spec["kind"]](spec, report)
+    run = {"callpipe": run_callpipe, "naive": run_naive, "zoho": run_zoho}[spec["kind"]]
+    if os.environ.get("BENCH_PROFILE"):  # a directory: one <scenario>.pstats per run
+        run = profiled(run, str(Path(os.environ["BENCH_PROFILE"]) / f"{spec['name']}.pstats"))
+    run(spec, report)
     report["rows_total"] = sum(report.get("rows", {}).values())
-    report["ru_maxrss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / MB, 1)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    report["ru_maxrss_mb"] = maxrss_mb()
+    report["cpu_s"] = round(usage.ru_utime + usage.ru_stime, 2)
     Path(spec["result_path"]).write_text(json.dumps(report))
 
 

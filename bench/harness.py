@@ -100,12 +100,20 @@ class SandboxProcess:
     def reset_stats(self) -> None:
         self.admin.post("/_sandbox/reset_stats").raise_for_status()
 
+    def cpu_s(self) -> float:
+        """CPU seconds the sandbox process has used so far."""
+        times = psutil.Process(self.proc.pid).cpu_times()
+        return times.user + times.system
 
-def run_child(spec: dict[str, Any], env: dict[str, str] | None = None, timeout: float = 1800.0) -> dict[str, Any]:
+
+def run_child(spec: dict[str, Any], env: dict[str, str] | None = None, timeout: float = 1800.0,
+              sandbox: SandboxProcess | None = None) -> dict[str, Any]:
     """Run `python -m bench.child` on `spec`; sample its RSS (with its children) every 50 ms.
 
-    Returns the child's own report plus `process_wall_s` and `peak_rss_sampled_mb`.
+    Returns the child's own report plus `process_wall_s`, `peak_rss_sampled_mb`, `peak_rss_mb`
+    and, given the sandbox it talks to, `sandbox_cpu_s` (CPU the server spent meanwhile).
     """
+    sandbox_cpu = sandbox.cpu_s() if sandbox else 0.0
     with tempfile.TemporaryDirectory(prefix="bench-child-") as tmp:
         spec_path = Path(tmp) / "spec.json"
         result_path = Path(tmp) / "result.json"
@@ -140,6 +148,8 @@ def run_child(spec: dict[str, Any], env: dict[str, str] | None = None, timeout: 
             raise RuntimeError(f"{spec.get('name')}: child failed ({proc.returncode}):\n{output[-4000:]}")
         result = json.loads(result_path.read_text())
     result["process_wall_s"] = round(wall, 2)
+    if sandbox:
+        result["sandbox_cpu_s"] = round(sandbox.cpu_s() - sandbox_cpu, 2)
     result["peak_rss_sampled_mb"] = round(peak / MB, 1)
     result["peak_rss_mb"] = max(result.get("ru_maxrss_mb", 0.0), result["peak_rss_sampled_mb"])
     return result

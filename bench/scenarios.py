@@ -176,7 +176,7 @@ class Bench:
     def naive(self, sb: SandboxProcess, env: dict[str, str]) -> dict[str, Any]:
         start, end, days = self.slice_range()
         with workdir() as tmp:
-            result = run_child(self._spec("naive", "naive", tmp, start_date=iso(start), end_date=iso(end)), env)
+            result = run_child(self._spec("naive", "naive", tmp, start_date=iso(start), end_date=iso(end)), env, sandbox=sb)
         return self._finish(result, calls=days * per_day(self.p.bulk_calls, self.p.days),
                             slice=[iso(start), iso(end)])
 
@@ -184,14 +184,14 @@ class Bench:
         start, end, days = self.slice_range()
         with workdir() as tmp:
             result = run_child(self._spec("callpipe_same_slice", "callpipe", tmp, resources=BULK_RESOURCES,
-                                          start_date=iso(start), end_date=iso(end)), env)
+                                          start_date=iso(start), end_date=iso(end)), env, sandbox=sb)
         return self._finish(result, calls=days * per_day(self.p.bulk_calls, self.p.days),
                             slice=[iso(start), iso(end)])
 
     def bulk_duckdb(self, sb: SandboxProcess, env: dict[str, str]) -> dict[str, Any]:
         sb.reset_stats()
         with workdir() as tmp:
-            result = run_child(self._spec("bulk_duckdb", "callpipe", tmp, resources=BULK_RESOURCES), env)
+            result = run_child(self._spec("bulk_duckdb", "callpipe", tmp, resources=BULK_RESOURCES), env, sandbox=sb)
         return self._finish(result, calls=self.p.bulk_calls, sandbox_requests=sb.stats()["requests"])
 
     def bulk_postgres(self, sb: SandboxProcess, env: dict[str, str]) -> dict[str, Any]:
@@ -206,7 +206,7 @@ class Bench:
             with workdir() as tmp:
                 spec = self._spec("bulk_postgres", "callpipe", tmp, resources=BULK_RESOURCES, dataset=dataset,
                                   destination={"type": "postgres", "dsn": self.postgres_dsn})
-                result = run_child(spec, env)
+                result = run_child(spec, env, sandbox=sb)
         finally:
             with psycopg2.connect(self.postgres_dsn) as conn, conn.cursor() as cur:
                 cur.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (dataset + "%",))
@@ -217,7 +217,7 @@ class Bench:
     def list_only(self, calls: int) -> dict[str, Any]:
         with self._sandbox(calls, self.p.days, self.p.users, rate_limits=False) as sb, workdir() as tmp:
             env = {**sb.env(), **RAISED_CLIENT_LIMITS}
-            result = run_child(self._spec(f"list_only_{calls}", "callpipe", tmp, resources=LIST_RESOURCES), env)
+            result = run_child(self._spec(f"list_only_{calls}", "callpipe", tmp, resources=LIST_RESOURCES), env, sandbox=sb)
             return self._finish(result, calls=calls, sandbox_requests=sb.stats()["requests"])
 
     def fanout(self) -> dict[str, Any]:
@@ -227,7 +227,7 @@ class Bench:
                            rate_limits=True, follow=True) as sb, workdir() as tmp:
             env = {**sb.env(), "SOURCES__ZOOM__RATE_LIMITS__LIGHT": str(LIGHT_BUDGET)}
             spec = self._spec("fanout", "callpipe", tmp)
-            result = self._finish(run_child(spec, env), calls=p.fanout_calls,
+            result = self._finish(run_child(spec, env, sandbox=sb), calls=p.fanout_calls,
                                   sandbox_requests=sb.stats()["requests"])
             detail = {k: v for k, v in result["endpoints"].items() if k.startswith(DETAIL_ENDPOINTS)}
             n = sum(v["calls"] for v in detail.values())
@@ -240,7 +240,9 @@ class Bench:
                 "detail_span_s": round(span, 2),
                 "detail_per_s": rate(n, span),
                 "budget_per_s": LIGHT_BUDGET,
-                "share_of_budget": round(n / span / LIGHT_BUDGET, 3) if span else 0.0,
+                # sustained share: a limiter of B per second admits B at once and then B per second,
+                # so the first B requests are the burst allowance, not throughput
+                "share_of_budget": round(max(n - LIGHT_BUDGET, 0) / span / LIGHT_BUDGET, 3) if span else 0.0,
                 "client_429": result.get("client_stats", {}).get("_429", 0),
                 "client_retries": result.get("client_stats", {}).get("_retries", 0),
                 "expected": expected,
@@ -251,7 +253,7 @@ class Bench:
             # in between: the truth counts before and after say whether there was new data.
             visible_before = truth_count(sb.url, "call_logs") + truth_count(sb.url, "call_history")
             sb.reset_stats()
-            noop = run_child({**spec, "name": "noop"}, env)
+            noop = run_child({**spec, "name": "noop"}, env, sandbox=sb)
             requests = sb.stats()["requests"]
             visible_after = truth_count(sb.url, "call_logs") + truth_count(sb.url, "call_history")
             result["noop"] = {
