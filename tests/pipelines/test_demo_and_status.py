@@ -35,7 +35,7 @@ def test_demo_prints_nonzero_counts_and_the_call_flow(tmp_path):
     assert all(n > 0 for n in tables.values()), tables
     assert {"zoom_phone.call_logs", "zoom_phone.call_log_legs", "zoom_phone.call_elements",
             "zoom_contact_center.voice_calls", "zoho_voice.call_logs"} <= set(tables)
-    assert "Marketing Hotline call" in out and "answered by Rosario Ramirez" in out
+    assert "Marketing Hotline call" in out and re.search(r"^  answered by \w+", out, re.M)
     assert "rate limits are raised" in out
     assert f"duckdb {path}" in out or "duckdb demo.duckdb" in out
 
