@@ -163,13 +163,62 @@ def latency_concurrency(url: str, connections: int = 40, per_conn: int = 10, lat
     return wall
 
 
+def million(calls_per_day: int = 5600, days: int = 180, page_size: int = 300) -> None:
+    """Page every call log of a ~1,000,000-call world, month window by month window; sample server RSS."""
+    import psutil
+
+    proc, url = run_subprocess_server(["--no-rate-limits", "--calls-per-day", str(calls_per_day),
+                                       "--days", str(days), "--users", "200"])
+    server = psutil.Process(proc.pid)
+    peak = [server.memory_info().rss]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(0.2):
+            try:
+                peak[0] = max(peak[0], server.memory_info().rss)
+            except psutil.Error:
+                return
+
+    threading.Thread(target=sample, daemon=True).start()
+    try:
+        tok = token(url)
+        windows = ["2026-05-21", "2026-06-21", "2026-07-21", "2026-08-21", "2026-09-21", "2026-10-21"]
+        total, requests, t0 = 0, 0, time.perf_counter()
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {tok}"}, timeout=300) as c:
+            for w in windows:
+                params = {"from": w, "to": "2026-11-20", "page_size": page_size}  # cut to one month
+                token_ = None
+                while True:
+                    r = c.get("/v2/phone/call_logs", params={**params, **({"next_page_token": token_} if token_ else {})})
+                    requests += 1
+                    body = r.json()
+                    total += len(body["call_logs"])
+                    token_ = body["next_page_token"]
+                    if not token_:
+                        break
+        wall = time.perf_counter() - t0
+        stats = httpx.get(url + "/_sandbox/stats").json()["memory"]
+        print(f"paged {total:,} call logs in {requests:,} requests, {wall:.0f} s "
+              f"({total / wall:,.0f} items/s); server peak RSS {peak[0] / 2**20:,.0f} MiB; cache {stats}")
+    finally:
+        stop.set()
+        proc.terminate()
+        proc.wait(10)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m sandbox.selftest")
     p.add_argument("--inprocess", action="store_true", help="server thread in this process (GIL shared)")
     p.add_argument("--procs", type=int, default=2, help="client processes (subprocess mode)")
     p.add_argument("--threads", type=int, default=4, help="client threads per process")
     p.add_argument("--seconds", type=float, default=5.0)
+    p.add_argument("--million", action="store_true",
+                   help="page all call logs of a 5,600 calls/day x 180 days world; report server memory")
     a = p.parse_args(argv)
+    if a.million:
+        million()
+        return 0
     if a.inprocess:
         from . import Sandbox, SandboxConfig
 

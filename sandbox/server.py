@@ -11,6 +11,7 @@ import asyncio
 import json
 import socket
 import threading
+import traceback
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, unquote
@@ -204,17 +205,18 @@ class HttpServer:
                 conn = headers.get("connection", "").lower()
                 keep_alive = (conn != "close") if version == "HTTP/1.1" else (conn == "keep-alive")
                 req = Request(method.upper(), target, headers, body, version)
-                delay, resp = self.app(req)
-                if delay > 0:
-                    await asyncio.sleep(delay)
+                try:
+                    delay, resp = self.app(req)
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    if callable(resp):  # deferred: computed after the delay (sees the clock after latency)
+                        resp = resp()
+                except Exception as exc:  # noqa: BLE001 - a sandbox bug must not look like a network fault
+                    traceback.print_exc()
+                    resp = Response(500, {"code": 500, "message": f"sandbox error: {type(exc).__name__}: {exc}"})
                 if resp is DROP:
                     writer.transport.abort()
                     return
-                if callable(resp):  # deferred: compute after the delay (sees the clock after latency)
-                    resp = resp()
-                    if resp is DROP:
-                        writer.transport.abort()
-                        return
                 writer.write(encode_response(resp, keep_alive))
                 if writer.transport.get_write_buffer_size() > 256 * 1024:
                     await writer.drain()

@@ -18,7 +18,7 @@ Rules as served (all on the sandbox clock):
   instant travels in the page token, so paging a window is stable while late calls
   keep arriving (they show up when the window is read again).
 * Page tokens are stateless (base64 JSON: query, offset, first-page time, issue time,
-  signed). After `page_token_ttl_s` they answer 400 code 300 "The next page token is
+  signed). With a token, the query it carries is used (other parameters are ignored). After `page_token_ttl_s` they answer 400 code 300 "The next page token is
   invalid or expired.". With `quirk_empty_last_page`, an exactly full last page still
   carries a token, which leads to an empty page with an empty token.
 * `recording_status` on `/phone/call_history`: without it BOTH recorded and
