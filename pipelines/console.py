@@ -90,7 +90,7 @@ class LiveCounter(Collector):
         self.stream.flush()
 
     def _start(self, step: str) -> None:
-        self.step = step.lower()
+        self.step = (step.split() or [""])[0].lower()  # "Normalize zoom_phone in 1795..." -> "normalize"
         self.counters = {}
         self._t0 = time.monotonic()
         self._last = 0.0

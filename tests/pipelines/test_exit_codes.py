@@ -50,3 +50,16 @@ def test_failure_exit_1_one_line_per_source_traceback_only_with_verbose(tiny_san
     code, out, err = run(["run", "--source", "zoho_voice", *where], tiny_sandbox, verbose=True)
     assert code == 1 and "Traceback" in err
     assert secret not in out + err
+
+
+def test_live_counter_draws_one_line_per_step():
+    from pipelines.console import LiveCounter
+
+    stream = io.StringIO()
+    counter = LiveCounter("zoom_phone", stream, period=0)
+    with counter("Normalize zoom_phone in 1795451131.10"):
+        counter.update("call_logs", 120)
+        counter.update("Files", 1, total=8)
+    text = stream.getvalue()
+    assert "\r\033[K  zoom_phone normalize: call_logs 120 | Files 1/8" in text
+    assert text.endswith("\r\033[K")
