@@ -126,7 +126,7 @@ def show_status(wh: Warehouse, sources: list[str], console: Console) -> int:
         return EXIT_OK
     for source in sources:
         try:
-            with wh.db_lock(timeout=60), wh.session():
+            with wh.db_lock(timeout=15), wh.session():
                 lines = source_status(wh, source)
         except Exception as exc:  # noqa: BLE001 - one unreadable source does not hide the others
             code = EXIT_FAILED

@@ -203,7 +203,7 @@ class Warehouse:
                     if time.monotonic() > deadline:
                         raise WarehouseError(
                             f"DuckDB file {self.location} stayed busy for {timeout:.0f}s "
-                            "(another callpipe process is loading into it)"
+                            "(another callpipe process is loading into it): try again when it is done"
                         ) from None
                     time.sleep(0.2)
             yield
