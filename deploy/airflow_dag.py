@@ -29,7 +29,7 @@ from airflow.decorators import dag, task
 from dlt.helpers.airflow_helper import PipelineTasksGroup
 
 from pipelines.registry import SOURCES
-from pipelines.runner import nested_columns_as_json, prepare
+from pipelines.runner import prepare
 from pipelines.warehouse import LOADER_FILE_FORMAT, POSTGRES, Warehouse, warehouse_from_config
 
 DESTINATION = POSTGRES  # the DSN is read by dlt at run time from DESTINATION__POSTGRES__CREDENTIALS
@@ -47,10 +47,7 @@ def source_factory(name: str):
     source at run time, so "now" and the default six-month start are the task's."""
 
     def build():
-        source = prepare(SOURCES[name], "run").source
-        if LOADER_FILE_FORMAT[DESTINATION] == "csv":
-            nested_columns_as_json(source)
-        return source
+        return prepare(SOURCES[name], "run").source
 
     return build
 
