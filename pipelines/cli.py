@@ -293,7 +293,8 @@ def cmd_backfill(args: argparse.Namespace, console: Console, clock: Any = None) 
     start = parse_cli_date(args.start, "--start")
     end = parse_cli_date(args.end, "--end", end=True)
     now = clock.now() if clock is not None else dt.datetime.now(dt.UTC)
-    end, notes = check_range(start, end, now, source=spec.title, lookback_months=spec.lookback_months)
+    end, notes = check_range(start, end, now, source=spec.title, lookback_months=spec.lookback_months,
+                             start_text=args.start.strip(), end_text=args.end.strip())
     resources = [r.strip() for r in (args.resources or "").split(",") if r.strip()] or None
     if resources:
         known = spec.resource_names()

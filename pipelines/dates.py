@@ -41,15 +41,17 @@ def earliest_start(now: dt.datetime, months: int) -> dt.datetime:
 
 
 def check_range(
-    start: dt.datetime, end: dt.datetime, now: dt.datetime, *, source: str, lookback_months: int | None
+    start: dt.datetime, end: dt.datetime, now: dt.datetime, *, source: str, lookback_months: int | None,
+    start_text: str | None = None, end_text: str | None = None,
 ) -> tuple[dt.datetime, list[str]]:
     """Validate a backfill range; returns the (possibly capped) end and notes. Raises UsageError."""
     notes: list[str] = []
     if start >= end:
+        a = start_text or f"{start:%Y-%m-%dT%H:%M:%SZ}"
+        b = end_text or f"{end:%Y-%m-%dT%H:%M:%SZ}"
         raise UsageError(
-            f"--start {start:%Y-%m-%d %H:%M} UTC is not before --end {end:%Y-%m-%d %H:%M} UTC "
-            "(a date --end includes that whole day): give the earlier date as --start, e.g. "
-            f"--start {min(start, end - dt.timedelta(days=1)):%Y-%m-%d} --end {max(start, end):%Y-%m-%d}"
+            f"--start {a} is not before --end {b}: give the earlier one as --start, "
+            f"e.g. --start {b} --end {a} (a plain date as --end includes that whole day)"
         )
     if start >= now:
         raise UsageError(f"--start {start:%Y-%m-%d %H:%M} UTC is in the future: the latest start is today "

@@ -61,7 +61,7 @@ def test_no_command_is_a_usage_error(capsys):
         ("2026-13-01", "2026-11-15", "is not a real date"),
         ("yesterday", "2026-11-15", "type a date like 2026-06-01"),
         ("2026-11-10T08:00:00", "2026-11-15", "has no time zone"),
-        ("2026-11-15", "2026-11-10", "give the earlier date as --start"),
+        ("2026-11-15", "2026-11-10", "give the earlier one as --start, e.g. --start 2026-11-10 --end 2026-11-15"),
         ("2026-01-01", "2026-02-01", "keeps only the last 6 months"),
     ],
 )
@@ -138,3 +138,15 @@ def test_postgres_dsn_never_shown(tmp_path):
     assert wh.describe() == "postgres loader@db.example.com:5432/warehouse"
     assert "s3cr3t" not in wh.redact(f"could not connect to {dsn}: password s3cr3t-pw rejected")
     assert redact("host=db password=abc user=x") == "host=db password=*** user=x"
+
+
+def test_console_script_exit_code(tmp_path):
+    """The real entry point returns 2 to the shell, with the hint on stderr."""
+    import os
+
+    from tests.pipelines.conftest import ROOT, cli
+
+    done = cli(["backfill", "--source", "zoho_voice", "--start", "2026-11-10", "--end", "2026-11-01",
+                "--duckdb-path", str(tmp_path / "w.duckdb")], dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert done.returncode == 2
+    assert "--start 2026-11-01 --end 2026-11-10" in done.stderr
