@@ -89,7 +89,7 @@ def encode_response(resp: Response, keep_alive: bool) -> bytes:
     body = resp.encode() if resp.status != 204 else b""
     lines = [f"HTTP/1.1 {resp.status} {REASONS.get(resp.status, 'Status')}"]
     if resp.status != 204:
-        lines.append("Content-Type: application/json; charset=utf-8")
+        lines.append("Content-Type: application/json")
         lines.append(f"Content-Length: {len(body)}")
     for k, v in resp.headers.items():
         lines.append(f"{k}: {v}")
