@@ -120,3 +120,27 @@ def render(report: dict[str, Any]) -> str:
     if meta["profile"] == "full":
         lines.append(f"  [{_ok(minutes < BUDGET_MINUTES):>6}] whole benchmark < {BUDGET_MINUTES} min: {minutes:.1f} min")
     return "\n".join(lines)
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The README "Performance" tables of a report (`python -m bench.report REPORT.json`)."""
+    results = report["scenarios"]
+    lines = ["| scenario | calls | rows | wall s | rows/s | peak RSS MB |", "|---|---:|---:|---:|---:|---:|"]
+    for name, r in results.items():
+        if "error" in r or "skipped" in r:
+            lines.append(f"| {name} | | | | | {'error' if 'error' in r else 'skipped'} |")
+            continue
+        calls = r.get("calls") or r.get("logs") or 0
+        lines.append(f"| {name} | {calls:,} | {r['rows_total']:,} | {r['wall_s']:.1f} | {r['rows_per_s']:,.0f} | "
+                     f"{r['peak_rss_mb']:.0f} |")
+    lines += ["", "| goal | measured | |", "|---|---|---|"]
+    for g in report["goals"]:
+        lines.append(f"| {g['goal']} | {g['measured']} | {_ok(g['met'])} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    print(markdown(json.loads(open(sys.argv[1]).read())))
