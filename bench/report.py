@@ -105,7 +105,8 @@ def render(report: dict[str, Any]) -> str:
         lines += ["", f"fan-out (latency 50 ms, Light {f['budget_per_s']}/s on both sides): "
                       f"{f['detail_requests']} detail requests in {f['detail_span_s']:.1f} s = "
                       f"{f['detail_per_s']:.1f}/s ({f['share_of_budget']:.0%} of budget), "
-                      f"429s {f['client_429']}, retries {f['client_retries']}, "
+                      f"429s {f['client_429']} (sandbox refused {f['sandbox_refused']}), "
+                      f"retries {f['client_retries']}, "
                       f"expected {f['expected']} loaded {f['loaded']}",
                   f"no-op nightly run: {n['wall_s']:.1f} s, sandbox requests {n['sandbox_requests']}"]
     zoho = results.get("zoho")

@@ -246,6 +246,9 @@ class Bench:
                 # so the first B requests are the burst allowance, not throughput
                 "share_of_budget": round(max(n - LIGHT_BUDGET, 0) / span / LIGHT_BUDGET, 3) if span else 0.0,
                 "client_429": result.get("client_stats", {}).get("_429", 0),
+                # requests the sandbox received beyond those the client got an answer for
+                "sandbox_refused": sum(v for k, v in result["sandbox_requests"].items() if k.startswith("GET "))
+                - sum(v["calls"] for v in result["endpoints"].values()),
                 "client_retries": result.get("client_stats", {}).get("_retries", 0),
                 "expected": expected,
                 "loaded": loaded,
