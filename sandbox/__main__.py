@@ -34,7 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--zoho-calls-per-day", type=int, default=d.zoho_calls_per_day)
     p.add_argument("--start", default=None,
                    help="frozen clock start (ISO, e.g. 2026-11-20T12:00:00Z); default: follow real time")
-    p.add_argument("--follow", action="store_true", help="with --start: let the clock run at real speed")
+    p.add_argument("--follow", action="store_true",
+                   help="with --start: let the clock run at real speed from there (needed for rate limits "
+                        "when the client is another process)")
     p.add_argument("--latency-ms", type=float, default=0.0)
     p.add_argument("--jitter-ms", type=float, default=0.0)
     p.add_argument("--error-5xx-rate", type=float, default=0.0)
@@ -94,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  Zoho creds      client_id={cfg.zoho_client_id} client_secret={cfg.zoho_client_secret} "
               f"refresh_token={cfg.zoho_refresh_token}")
         print(f"  rate limits     {'on' if cfg.enforce_rate_limits else 'off'}; latency {cfg.latency_ms} ms")
+        if cfg.enforce_rate_limits and sb.clock.frozen:
+            print("  note            the clock is frozen: rate-limit windows and lock-outs only move with "
+                  "POST /_sandbox/advance (use --follow to let it run from --start)")
         print(f"  admin           {sb.url}/_sandbox/stats  (POST /_sandbox/advance?days=1, /_sandbox/fault, "
               f"/_sandbox/reset_stats)")
         print("  environment:")
