@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import datetime
 import random
 import threading
 from typing import Any
@@ -255,12 +256,12 @@ class Sandbox:
         self.requests[name] += 1
         query = {k: (v[0] if len(v) == 1 else list(v)) for k, v in req.query.items()}
         status = 0 if resp is DROP else resp.status
-        self.request_log.append((self.clock.now(), req.method, name, query, status))
+        self.request_log.append((datetime.datetime.fromtimestamp(now, datetime.UTC), req.method, name, query, status))
         limit = self.config.request_log_max
         if len(self.request_log) > limit + limit // 10:
             del self.request_log[: len(self.request_log) - limit]
 
-    def _take_fault(self, method: str, template: str, req: Request, data_route: bool) -> Fault | None:
+    def _take_fault(self, method: str, template: str, req: Request) -> Fault | None:
         if not self._faults:
             return None
         _, norm = normalize_route(template)
@@ -291,7 +292,7 @@ class Sandbox:
         if req.method != method:
             return Response(405, {"code": 405, "message": f"Method {req.method} not allowed."}, {"Allow": method})
         data_route = provider in ("zoom", "zoho")
-        fault = self._take_fault(req.method, template, req, data_route)
+        fault = self._take_fault(req.method, template, req)
         kind = fault.kind if fault else None
         if kind is None and data_route:
             kind = self._random_fault()
