@@ -223,6 +223,7 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
                 info.raise_on_failed_jobs()
                 result.load_ids.extend(info.loads_ids)
     except KeyboardInterrupt:
+        result.outcome, result.error = FAILED, "interrupted (Ctrl-C); the next run resumes from here"
         raise
     except BaseException as exc:  # noqa: BLE001 - every failure becomes this source's outcome
         outcome = classify(exc)
@@ -240,10 +241,14 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
         result.seconds = time.monotonic() - t0
         result.requests = _client_stats(job.client)
         _safe(console, "close the API client", job.client.close)
-        if recorded:
-            with wh.db_lock(on_wait=on_wait):
-                _safe(console, "update the run record", _end_record, wh, run_id, result)
-        lock.release()
+        try:
+            if recorded:
+                with wh.db_lock(on_wait=on_wait):
+                    _safe(console, "update the run record", _end_record, wh, run_id, result)
+        except Exception as exc:  # noqa: BLE001 - e.g. the DuckDB file stayed busy
+            console.note(f"warning: could not update the run record: {describe(exc)}")
+        finally:
+            lock.release()
     return result
 
 
