@@ -43,7 +43,7 @@ def clamp_lookback(
 ) -> dt.datetime:
     """Move `start` into the API's look-back window, warning when data is out of reach."""
     oldest = lookback_start(now, months)
-    if start < oldest:
+    if start < oldest - LOOKBACK_MARGIN:  # within the margin: a default start, nothing lost
         log.warning(
             "%s: start %s is older than the API keeps (%d months); loading from %s instead. "
             "Older calls cannot be fetched from this endpoint.",
@@ -52,8 +52,7 @@ def clamp_lookback(
             months,
             oldest.isoformat(),
         )
-        return oldest
-    return start
+    return max(start, oldest)
 
 
 def month_windows(
