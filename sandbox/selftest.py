@@ -175,12 +175,12 @@ def latency_concurrency(url: str, connections: int = 40, per_conn: int = 10, lat
     return wall
 
 
-def million(calls_per_day: int = 5600, days: int = 180, page_size: int = 300) -> None:
+def million(calls_per_day: int = 5600, days: int = 180, page_size: int = 300, extra: list[str] | None = None) -> None:
     """Page every call log of a ~1,000,000-call world, month window by month window; sample server RSS."""
     import psutil
 
     proc, url = run_subprocess_server(["--no-rate-limits", "--calls-per-day", str(calls_per_day),
-                                       "--days", str(days), "--users", "200"])
+                                       "--days", str(days), "--users", "200", *(extra or [])])
     server = psutil.Process(proc.pid)
     peak = [server.memory_info().rss]
     stop = threading.Event()
@@ -228,9 +228,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=5.0)
     p.add_argument("--million", action="store_true",
                    help="page all call logs of a 5,600 calls/day x 180 days world; report server memory")
+    p.add_argument("--max-cached-calls", type=int, default=0, help="with --million: the server's day cache bound")
     a = p.parse_args(argv)
     if a.million:
-        million()
+        million(extra=["--max-cached-calls", str(a.max_cached_calls)] if a.max_cached_calls else None)
         return 0
     if a.inprocess:
         from . import Sandbox, SandboxConfig
