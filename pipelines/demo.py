@@ -96,18 +96,25 @@ def fresh_demo_warehouse(path: Path, pipelines_dir: Path) -> Warehouse:
     return wh
 
 
+# the call of Zoom's "Understand call logs" walk-through; the sandbox serves it as a fixture
+WORKED_EXAMPLE_CALL_ID = "696165649876346057"
+
+
 def marketing_hotline_flow(wh: Warehouse) -> list[str]:
     """The analyst question, in SQL over the raw tables: legs in order and who answered."""
     ds = wh.dataset("zoom_phone")
     tables = set(wh.tables(ds))
     lines: list[str] = []
+    shown_call_id = WORKED_EXAMPLE_CALL_ID
     if {"call_logs", "call_log_legs"} <= tables:
         calls = wh.query_dicts(
             f"SELECT id, call_id, date_time, caller_number, result FROM {wh.qualified(ds, 'call_logs')} "
-            "WHERE callee_name = 'Marketing Hotline' ORDER BY date_time DESC LIMIT 1"
+            "WHERE callee_name = 'Marketing Hotline' "
+            f"ORDER BY CASE WHEN call_id = '{WORKED_EXAMPLE_CALL_ID}' THEN 0 ELSE 1 END, date_time DESC LIMIT 1"
         )
         if calls:
             call = calls[0]
+            shown_call_id = call["call_id"]
             legs = wh.query_dicts(
                 f"SELECT leg_index, date_time, forward_to_name, forward_to_type, result "
                 f"FROM {wh.qualified(ds, 'call_log_legs')} WHERE call_log_id = ? ORDER BY leg_index",
@@ -125,9 +132,12 @@ def marketing_hotline_flow(wh: Warehouse) -> list[str]:
             if answered_by:
                 lines.append(f"  answered by {answered_by[-1]}")
     if {"call_history", "call_elements"} <= tables:
+        # the same call as above when call logs were loaded, else the documented example
         calls = wh.query_dicts(
             f"SELECT h.call_history_uuid, h.start_time FROM {wh.qualified(ds, 'call_history')} h "
-            f"WHERE h.callee_name = 'Marketing Hotline' ORDER BY h.start_time DESC LIMIT 1"
+            f"WHERE h.callee_name = 'Marketing Hotline' "
+            f"ORDER BY CASE WHEN h.call_id = ? THEN 0 ELSE 1 END, h.start_time DESC LIMIT 1",
+            [shown_call_id],
         )
         if calls:
             call = calls[0]

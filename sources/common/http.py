@@ -73,7 +73,7 @@ class ApiError(Exception):
             text = f"{text} ({self.cause})" if text else self.cause
         text = f"{where}: {text}" if where else text
         if self.hint:
-            text += f". Hint: {self.hint}"
+            text = f"{text.rstrip('.')}. Hint: {self.hint}"
         return text
 
     def __reduce__(self):  # keyword-only __init__: pickle through the fields

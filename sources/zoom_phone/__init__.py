@@ -177,7 +177,8 @@ def user_sync(
         except helpers.ApiError as error:
             if not helpers.skip_user(error):
                 raise
-            log.warning("%s: user %s skipped (%s)", fam.sync_resource, user_id, error)
+            log.warning("%s: user %s skipped, no Zoom Phone data for them (HTTP %s, code %s: %s)",
+                        fam.sync_resource, user_id, error.status, error.code, error.message)
             continue
         if end is None and keep:
             tokens[user_id] = keep
