@@ -110,6 +110,9 @@ def detail_throughput(url: str, procs: int, threads: int, seconds: float, server
     ids = detail_ids(url, tok)
     hammer(url, tok, ids, 2, 0.5)  # warm-up
     cpu0 = _cpu(server_pid)
+    import resource
+
+    kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     if procs <= 1:
         ok, bad = hammer(url, tok, ids, threads, seconds)
@@ -128,10 +131,15 @@ def detail_throughput(url: str, procs: int, threads: int, seconds: float, server
     print(f"detail requests: {ok} ok, {bad} errors in {seconds:.1f} s ({wall:.1f} s wall) "
           f"-> {rate:,.0f} requests/s ({procs} client process(es) x {threads} threads)")
     cpu1 = _cpu(server_pid)
+    kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if cpu0 is not None and cpu1 is not None and ok:
         per = (cpu1 - cpu0) / (ok + bad) * 1e6
-        print(f"server CPU: {per:.0f} us per request -> about {1e6 / per:,.0f} requests/s per core "
-              f"(the httpx clients use the rest of the 2 cores)")
+        print(f"server CPU: {per:.0f} us per request -> about {1e6 / per:,.0f} requests/s per core")
+        if procs > 1:
+            client = ((kids1.ru_utime + kids1.ru_stime) - (kids0.ru_utime + kids0.ru_stime)) / (ok + bad) * 1e6
+            cores = os.cpu_count() or 2
+            print(f"client (httpx) CPU: {client:.0f} us per request; server + clients alone on {cores} cores "
+                  f"-> about {cores * 1e6 / (per + client):,.0f} requests/s")
     return rate
 
 
