@@ -18,6 +18,14 @@ from typing import Any
 from sources.common.shaping import parse_ts
 
 STATE_KEY = "recent_fingerprints"
+# rows this much older than "now minus the lag" are remembered too: the next run starts at
+# its last cursor value minus the lag, which is a little before now minus the lag
+REMEMBER_MARGIN = dt.timedelta(days=1)
+
+
+def remember_from(now: dt.datetime, lag_seconds: float | None) -> dt.datetime:
+    """Where the next nightly run's re-read is expected to begin."""
+    return now - dt.timedelta(seconds=lag_seconds or 0) - REMEMBER_MARGIN
 
 
 def fingerprint(row: Mapping[str, Any]) -> str:
@@ -28,23 +36,34 @@ def fingerprint(row: Mapping[str, Any]) -> str:
 class ChangeFilter:
     """Per-resource memory of {key: [fingerprint, cursor]} for rows in the lag window."""
 
-    def __init__(self, state: MutableMapping[str, Any], keep_after: dt.datetime):
+    def __init__(
+        self,
+        state: MutableMapping[str, Any],
+        keep_after: dt.datetime,
+        remember_after: dt.datetime | None = None,
+    ):
+        """`keep_after`: this run's start (older memories are dropped). `remember_after`: only
+        rows from here on are remembered, i.e. what the next run will re-read (about now minus
+        the lag); it keeps the state small after a first load of many months."""
         self._seen: dict[str, list[str]] = state.setdefault(STATE_KEY, {})
         cutoff = parse_ts(keep_after).isoformat()
         for key in [k for k, (_, cursor) in self._seen.items() if cursor < cutoff]:
             del self._seen[key]
-        self._cutoff = cutoff
+        remember = parse_ts(remember_after).isoformat() if remember_after is not None else cutoff
+        self._remember_from = max(cutoff, remember)
 
     def changed(self, key: str, row: Mapping[str, Any], cursor: dt.datetime | str | None) -> bool:
-        """True if the row is new or changed; remembers it when its cursor is recent."""
+        """True if the row is new or changed; remembers it when the next run will re-read it."""
         fp = fingerprint(row)
         known = self._seen.get(key)
         if known is not None and known[0] == fp:
             return False
         when = parse_ts(cursor) if cursor is not None else None
         cursor_text = when.isoformat() if when is not None else ""
-        if cursor_text >= self._cutoff:
+        if cursor_text >= self._remember_from:
             self._seen[key] = [fp, cursor_text]
+        elif known is not None:
+            del self._seen[key]
         return True
 
     def __len__(self) -> int:

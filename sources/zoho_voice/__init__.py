@@ -12,7 +12,7 @@ from typing import Any
 import dlt
 import pyarrow as pa
 
-from sources.common.changes import ChangeFilter
+from sources.common.changes import ChangeFilter, remember_from
 from sources.common.config import build_zoho_client
 from sources.common.http import ApiClient, ConfigError
 from sources.common.shaping import flatten, rows_to_arrow
@@ -107,7 +107,10 @@ def call_logs(
         end = min(end, to_utc(start_time.end_value))
     # a backfill (closed range) reloads its range as asked and leaves the nightly memory alone
     backfill = start_time.end_value is not None
-    changes = None if backfill else ChangeFilter(dlt.current.resource_state(), keep_after=start)
+    changes = None if backfill else ChangeFilter(
+        dlt.current.resource_state(), keep_after=start,
+        remember_after=remember_from(to_utc(clock.now()), start_time.lag),
+    )
     seen: set[str] = set()
     for window in month_windows(start, end, settings.WINDOW_DAYS):
         for page in iter_window_logs(

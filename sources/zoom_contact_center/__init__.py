@@ -27,7 +27,7 @@ from typing import Any
 import dlt
 import pyarrow as pa
 
-from sources.common.changes import ChangeFilter
+from sources.common.changes import ChangeFilter, remember_from
 from sources.common.config import build_zoom_client
 from sources.common.http import ApiClient, ConfigError
 from sources.common.windows import clamp_lookback, lookback_start, month_windows, to_utc
@@ -128,7 +128,7 @@ def voice_calls(
     end = now if start_time.end_value is None else min(now, to_utc(start_time.end_value))
     # a backfill (closed range) reloads its range as asked and leaves the nightly memory alone
     changes = None if start_time.end_value is not None else ChangeFilter(
-        dlt.current.resource_state(), keep_after=start
+        dlt.current.resource_state(), keep_after=start, remember_after=remember_from(now, start_time.lag)
     )
     seen: set[str] = set()
     for window in month_windows(start, end):
@@ -138,8 +138,3 @@ def voice_calls(
             if not page:
                 continue
             yield from page_tables(page, account_name)
-    if changes is not None and start_time.last_value is not None:
-        # forget rows the next run will not re-read (it starts at this run's last value minus
-        # the lag): keeps the state small after a first load of six months
-        lag = dt.timedelta(seconds=start_time.lag or 0)
-        ChangeFilter(dlt.current.resource_state(), keep_after=to_utc(start_time.last_value) - lag)

@@ -142,7 +142,7 @@ def account_calls(
         client, fam, start=to_utc(cursor.start_value),
         end=to_utc(cursor.end_value) if backfill else None, now=to_utc(clock.now()),
         page_size=page_size, account=account_name,
-        state=None if backfill else dlt.current.resource_state(),
+        state=None if backfill else dlt.current.resource_state(), lag_seconds=cursor.lag or 0.0,
     )
 
 

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import pyarrow as pa
 
-from sources.common.changes import ChangeFilter
+from sources.common.changes import ChangeFilter, remember_from
 from sources.common.http import ApiClient, ApiError
 from sources.common.shaping import InvalidRecord, flatten, parse_ts, require_key, rows_to_arrow
 from sources.common.windows import clamp_lookback, month_windows, zoom_time
@@ -82,6 +82,7 @@ def list_pages(
     page_size: int,
     account: str,
     state: MutableMapping[str, Any] | None,
+    lag_seconds: float = 0.0,
 ) -> Iterator[pa.Table]:
     """Arrow pages of the new or changed items of [start, end or now), month window by month window.
 
@@ -90,7 +91,9 @@ def list_pages(
     """
     stop = min(end, now) if end else now
     begin = clamp_lookback(start, now, f"GET {fam.path}")
-    changes = ChangeFilter(state, keep_after=start) if state is not None else None
+    changes = None
+    if state is not None:
+        changes = ChangeFilter(state, keep_after=start, remember_after=remember_from(now, lag_seconds))
     for window in month_windows(begin, stop):
         pages = iter_window_pages(client, fam.path, items_keys=fam.items_keys, key=fam.key, window=window,
                                   page_size=page_size, label=s.HEAVY)

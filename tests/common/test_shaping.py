@@ -93,3 +93,15 @@ def test_unknown_nested_fields_become_json_text():
     table = sh.rows_to_arrow(rows, {"id": sh.TEXT})
     assert table.schema.field("phone_numbers").type == pa.string()
     assert table.column("phone_numbers").to_pylist() == ['[{"id": "p", "number": "+1"}]', "[]"]
+
+
+def test_change_filter_remembers_only_what_the_next_run_rereads():
+    state: dict = {}
+    now = dt.datetime(2026, 11, 20, tzinfo=UTC)
+    f = ChangeFilter(state, keep_after=now - dt.timedelta(days=180), remember_after=now - dt.timedelta(days=3))
+    assert f.changed("old", {"id": "old"}, now - dt.timedelta(days=100))
+    assert f.changed("new", {"id": "new"}, now - dt.timedelta(hours=5))
+    # a six-month first load leaves only the trailing window in state
+    assert set(state["recent_fingerprints"]) == {"new"}
+    again = ChangeFilter(state, keep_after=now - dt.timedelta(days=3))
+    assert not again.changed("new", {"id": "new"}, now - dt.timedelta(hours=5))
