@@ -12,7 +12,6 @@ format, records the run in the warehouse, and never raises: the outcome is in th
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
 import socket
@@ -204,8 +203,6 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
                     info = pipeline.load(workers=_load_workers())
                     info.raise_on_failed_jobs()
                     result.load_ids.extend(info.loads_ids)
-        if wh.loader_file_format == "csv":
-            nested_columns_as_json(job.source)
         what = job.command
         if job.start or job.end:
             what += f" {iso(job.start) or '...'} .. {iso(job.end) or 'now'}"
@@ -250,30 +247,6 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
         finally:
             lock.release()
     return result
-
-
-def _nested_to_json(item: Any) -> Any:
-    """Arrow list/struct columns -> JSON text (dlt's csv writer cannot write nested Arrow types)."""
-    import pyarrow as pa
-
-    if not isinstance(item, pa.Table):
-        return item
-    for index, fld in enumerate(item.schema):
-        if pa.types.is_nested(fld.type):
-            values = [None if v is None else json.dumps(v, sort_keys=True, default=str)
-                      for v in item.column(index).to_pylist()]
-            item = item.set_column(index, pa.field(fld.name, pa.string(), fld.nullable), pa.array(values, pa.string()))
-    return item
-
-
-def nested_columns_as_json(source: Any) -> None:
-    """For the csv (COPY) loader: any nested Arrow column still yielded becomes JSON text.
-
-    A safety net: sources.common.shaping already encodes undeclared lists/objects as JSON
-    text; a nested column from elsewhere would otherwise fail the whole Postgres load.
-    """
-    for resource in source.resources.values():
-        resource.add_map(_nested_to_json)
 
 
 def _load_workers() -> int:

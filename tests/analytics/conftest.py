@@ -41,15 +41,6 @@ def clients(sb):
     return zoom, zoho
 
 
-def _as_loaded_by_the_cli(wh: Warehouse, source):
-    """The CLI's runner turns nested Arrow columns into JSON text for the csv (Postgres) loader."""
-    if wh.loader_file_format == "csv":
-        from pipelines.runner import nested_columns_as_json
-
-        nested_columns_as_json(source)
-    return source
-
-
 def load_world(wh: Warehouse, sb, *, legacy_only: bool = False) -> None:
     """Run the three sources against the sandbox into `wh` (see the module doc for the ranges)."""
     from sources.zoho_voice import zoho_voice
@@ -59,7 +50,7 @@ def load_world(wh: Warehouse, sb, *, legacy_only: bool = False) -> None:
     zoom, zoho = clients(sb)
 
     def run(name: str, source) -> None:
-        wh.pipeline(name).run(_as_loaded_by_the_cli(wh, source), loader_file_format=wh.loader_file_format)
+        wh.pipeline(name).run(source, loader_file_format=wh.loader_file_format)
 
     try:
         run("zoom_phone", zoom_phone(resources=["call_logs", "call_log_details"], start_date=LEGACY_FROM,
