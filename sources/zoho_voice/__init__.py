@@ -12,19 +12,23 @@ from typing import Any
 import dlt
 import pyarrow as pa
 
+from sources.common.args import check_common, check_range, date_arg, resources_arg
 from sources.common.changes import ChangeFilter, remember_from
 from sources.common.config import build_zoho_client
-from sources.common.http import ApiClient, ConfigError
+from sources.common.http import ApiClient
 from sources.common.shaping import flatten, rows_to_arrow
 from sources.common.windows import month_windows, to_utc
 
 from . import settings
-from .helpers import filter_params, iter_window_logs, parse_day
+from .helpers import filter_params, iter_window_logs
 
 Ids = str | list[str] | None  # one id, "a,b", or a list
 
 
-@dlt.source(name="zoho_voice")
+SOURCE = "zoho_voice"
+
+
+@dlt.source(name=SOURCE)
 def zoho_voice(
     resources: list[str] | None = None,
     start_date: str | None = None,
@@ -50,34 +54,15 @@ def zoho_voice(
     Filters are sent only when set. `date_format` is how fromDate/toDate are written:
     "epoch_ms" (default) or a strftime pattern in UTC such as "%Y-%m-%dT%H:%M:%SZ".
     """
-    wanted = list(resources or settings.RESOURCES)
-    unknown = sorted(set(wanted) - set(settings.RESOURCES))
-    if unknown:
-        raise ConfigError(
-            f"sources.zoho_voice.resources: unknown {unknown}; choose from {list(settings.RESOURCES)} "
-            "(env var SOURCES__ZOHO_VOICE__RESOURCES)"
-        )
-    if not 1 <= int(page_size) <= settings.MAX_PAGE_SIZE:
-        raise ConfigError(
-            f"sources.zoho_voice.page_size: {page_size} is out of range; type a number from 1 to "
-            f"{settings.MAX_PAGE_SIZE} (env var SOURCES__ZOHO_VOICE__PAGE_SIZE)"
-        )
-    if float(lag_days) < 0:
-        raise ConfigError(
-            f"sources.zoho_voice.lag_days: {lag_days} is negative; type 0 or more days "
-            "(env var SOURCES__ZOHO_VOICE__LAG_DAYS)"
-        )
-    start = parse_day(start_date, "start_date")
-    end = parse_day(end_date, "end_date")
+    resources_arg(SOURCE, resources, settings.RESOURCES)
+    check_common(SOURCE, page_size=page_size, max_page_size=settings.MAX_PAGE_SIZE, lag_days=lag_days)
+    start = date_arg(SOURCE, "start_date", start_date)
+    end = date_arg(SOURCE, "end_date", end_date)
     client = client or build_zoho_client(clock)
     clock = clock or client.clock
     if start is None:
         start = to_utc(clock.now()) - dt.timedelta(days=settings.DEFAULT_START_DAYS)
-    if end is not None and end <= start:
-        raise ConfigError(
-            f"sources.zoho_voice.end_date: {end_date} is not after start_date {start.isoformat()}; "
-            "type an end_date later than start_date (env var SOURCES__ZOHO_VOICE__END_DATE)"
-        )
+    check_range(SOURCE, start, end)
     params = filter_params(
         call_type=call_type, department_id=department_id, group_ids=group_ids, number_ids=number_ids,
         agent=agent, is_voicemail=is_voicemail, is_recording=is_recording,

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from sources.common.http import ApiClient, ConfigError
+from sources.common.http import ApiClient
 from sources.common.shaping import InvalidRecord, parse_epoch_ms, require_key
 from sources.common.windows import to_utc
 
@@ -123,17 +123,3 @@ def iter_window_logs(
         "%s: the call count kept changing over %d reads; the next run re-reads this range (lag)",
         where, settings.MAX_WINDOW_READS,
     )
-
-
-def parse_day(value: str | dt.date | None, name: str) -> dt.datetime | None:
-    """An ISO date/datetime argument -> aware UTC datetime, or a ConfigError that says what to type."""
-    if value is None or value == "":
-        return None
-    try:
-        return to_utc(value)
-    except (ValueError, TypeError) as error:
-        raise ConfigError(
-            f"sources.zoho_voice.{name}: cannot read {value!r} as a date ({error}); "
-            f"type an ISO date like 2025-12-01 or 2025-12-01T00:00:00Z "
-            f"(env var SOURCES__ZOHO_VOICE__{name.upper()})"
-        ) from None

@@ -27,9 +27,10 @@ from typing import Any
 import dlt
 import pyarrow as pa
 
+from sources.common.args import check_common, check_range, date_arg, resources_arg
 from sources.common.changes import ChangeFilter, remember_from
 from sources.common.config import build_zoom_client
-from sources.common.http import ApiClient, ConfigError
+from sources.common.http import ApiClient
 from sources.common.windows import clamp_lookback, lookback_start, month_windows, to_utc
 
 from . import settings
@@ -39,14 +40,16 @@ from .helpers import (
     filter_queries,
     iter_voice_call_pages,
     page_tables,
-    parse_when,
     with_child_table_hints,
 )
 
 Ids = str | list[str] | None
 
 
-@dlt.source(name="zoom_contact_center")
+SOURCE = "zoom_contact_center"
+
+
+@dlt.source(name=SOURCE)
 def zoom_contact_center(
     resources: list[str] | None = None,
     start_date: str | None = None,
@@ -70,25 +73,10 @@ def zoom_contact_center(
     backfill range that leaves the nightly cursor alone. List filters take a list or a
     comma-separated string; queue_ids / user_ids longer than 20 are split into requests.
     """
-    wanted = {settings.TABLE_ALIASES.get(name, name) for name in (resources or settings.RESOURCES)}
-    unknown = sorted(wanted - set(settings.RESOURCES))
-    if unknown:
-        raise ConfigError(
-            f"sources.zoom_contact_center.resources: unknown {unknown}; choose from "
-            f"{list(settings.RESOURCES)} (env var SOURCES__ZOOM_CONTACT_CENTER__RESOURCES)"
-        )
-    if not 1 <= int(page_size) <= settings.MAX_PAGE_SIZE:
-        raise ConfigError(
-            f"sources.zoom_contact_center.page_size: {page_size} is out of range; type a number "
-            f"from 1 to {settings.MAX_PAGE_SIZE} (env var SOURCES__ZOOM_CONTACT_CENTER__PAGE_SIZE)"
-        )
-    if float(lag_days) < 0:
-        raise ConfigError(
-            f"sources.zoom_contact_center.lag_days: {lag_days} is negative; type 0 or more days "
-            "(env var SOURCES__ZOOM_CONTACT_CENTER__LAG_DAYS)"
-        )
-    start = parse_when(start_date, "start_date")
-    end = parse_when(end_date, "end_date")
+    resources_arg(SOURCE, resources, settings.RESOURCES, settings.TABLE_ALIASES)
+    check_common(SOURCE, page_size=page_size, max_page_size=settings.MAX_PAGE_SIZE, lag_days=lag_days)
+    start = date_arg(SOURCE, "start_date", start_date)
+    end = date_arg(SOURCE, "end_date", end_date)
     queries = filter_queries(
         direction=direction, types=types, distribution=distribution, queue_ids=queue_ids,
         user_ids=user_ids, number_types=number_types, country_iso_codes=country_iso_codes,
@@ -96,12 +84,7 @@ def zoom_contact_center(
     client = client or build_zoom_client(clock)
     clock = clock or client.clock
     start = start or lookback_start(clock.now())
-    if end is not None and end <= start:
-        raise ConfigError(
-            f"sources.zoom_contact_center.end_date: {end_date} is not after start_date "
-            f"{start.isoformat()}; type an end_date later than start_date "
-            "(env var SOURCES__ZOOM_CONTACT_CENTER__END_DATE)"
-        )
+    check_range(SOURCE, start, end)
     cursor = dlt.sources.incremental(
         "start_time", initial_value=start, end_value=end, lag=float(lag_days) * 86400,
         on_cursor_value_missing="include", primary_key=(),

@@ -11,34 +11,14 @@ from typing import Any
 import dlt
 import pyarrow as pa
 
-from sources.common.http import ApiClient, ConfigError
+from sources.common.args import arg_error
+from sources.common.http import ApiClient
 from sources.common.shaping import BOOL, clean_text, flatten, rows_to_arrow
-from sources.common.windows import to_utc
 from sources.common.zoom_paging import iter_window_pages
 
 from . import settings
 
 Query = list[tuple[str, Any]]
-
-
-def _config_error(name: str, problem: str, hint: str) -> ConfigError:
-    return ConfigError(
-        f"sources.zoom_contact_center.{name}: {problem}; {hint} "
-        f"(env var SOURCES__ZOOM_CONTACT_CENTER__{name.upper()})"
-    )
-
-
-def parse_when(value: str | dt.date | None, name: str) -> dt.datetime | None:
-    """An ISO date/datetime argument -> aware UTC datetime, or a ConfigError that says what to type."""
-    if value is None or value == "":
-        return None
-    try:
-        return to_utc(value)
-    except (ValueError, TypeError) as error:
-        raise _config_error(
-            name, f"cannot read {value!r} as a date ({error})",
-            "type an ISO date like 2026-06-01 or 2026-06-01T00:00:00Z",
-        ) from None
 
 
 def as_list(value: str | Sequence[Any] | None, name: str = "") -> list[str]:
@@ -50,7 +30,8 @@ def as_list(value: str | Sequence[Any] | None, name: str = "") -> list[str]:
         try:
             value = json.loads(value)
         except ValueError:
-            raise _config_error(name, f"cannot read {value!r} as a list", 'type ["a", "b"] or a,b') from None
+            raise arg_error("zoom_contact_center", name, f"cannot read {value!r} as a list",
+                            'type ["a", "b"] or a,b') from None
     items = value.split(",") if isinstance(value, str) else list(value)
     return list(dict.fromkeys(t for t in (clean_text(v) for v in items) if t))
 

@@ -18,53 +18,25 @@ changed call; the user syncs keep one sync token per user in resource state.
 # no `from __future__ import annotations` here: dlt finds the incremental argument by its
 # annotation, which it cannot resolve from a string
 import datetime as dt
-import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import dlt
 import pyarrow as pa
 
+from sources.common.args import arg_error, check_common, check_range, date_arg, resources_arg
 from sources.common.config import build_zoom_client
-from sources.common.http import ApiClient, ConfigError
+from sources.common.http import ApiClient
 from sources.common.windows import lookback_start, to_utc
 
 from . import helpers, settings
 from .settings import Family
 
 log = helpers.log
+SOURCE = "zoom_phone"
 
 
-def _config_error(name: str, problem: str, hint: str) -> ConfigError:
-    return ConfigError(f"sources.zoom_phone.{name}: {problem}; {hint} "
-                       f"(env var SOURCES__ZOOM_PHONE__{name.upper()})")
-
-
-def _when(value: Any, name: str) -> dt.datetime | None:
-    if value is None or value == "":
-        return None
-    try:
-        return to_utc(value)
-    except (ValueError, TypeError) as error:
-        raise _config_error(name, f"cannot read {value!r} as a date ({error})",
-                            "type an ISO date like 2026-06-01 or 2026-06-01T00:00:00Z") from None
-
-
-def _resources(value: str | Sequence[str] | None) -> set[str]:
-    if value is None:
-        return set(settings.DEFAULT_RESOURCES)
-    if isinstance(value, str):
-        text = value.strip()
-        value = json.loads(text) if text.startswith("[") else text.split(",")
-    names = {settings.RESOURCE_ALIASES.get(n.strip(), n.strip()) for n in value if n and n.strip()}
-    unknown = sorted(names - set(settings.DEFAULT_RESOURCES))
-    if unknown:
-        raise _config_error("resources", f"unknown {unknown}",
-                            f"choose from {list(settings.DEFAULT_RESOURCES)}")
-    return names
-
-
-@dlt.source(name="zoom_phone")
+@dlt.source(name=SOURCE)
 def zoom_phone(
     resources: list[str] | None = None,
     start_date: str | None = None,
@@ -81,22 +53,16 @@ def zoom_phone(
     `start_date` defaults to six months back (the API's look-back); `end_date` makes a
     closed backfill range that leaves the nightly cursors and sync tokens alone.
     """
-    wanted = _resources(resources)
-    if not 1 <= int(page_size) <= settings.MAX_PAGE_SIZE:
-        raise _config_error("page_size", f"{page_size} is out of range",
-                            f"type a number from 1 to {settings.MAX_PAGE_SIZE}")
-    if float(lag_days) < 0:
-        raise _config_error("lag_days", f"{lag_days} is negative", "type 0 or more days")
+    wanted = resources_arg(SOURCE, resources, settings.DEFAULT_RESOURCES, settings.RESOURCE_ALIASES)
+    check_common(SOURCE, page_size=page_size, max_page_size=settings.MAX_PAGE_SIZE, lag_days=lag_days)
     if int(detail_workers) < 1:
-        raise _config_error("detail_workers", f"{detail_workers} is below 1", "type 1 or more")
-    start = _when(start_date, "start_date")
-    end = _when(end_date, "end_date")
+        raise arg_error(SOURCE, "detail_workers", f"{detail_workers} is below 1", "type 1 or more")
+    start = date_arg(SOURCE, "start_date", start_date)
+    end = date_arg(SOURCE, "end_date", end_date)
     client = client or build_zoom_client(clock)
     clock = clock or client.clock
     start = start or lookback_start(to_utc(clock.now()))
-    if end is not None and end <= start:
-        raise _config_error("end_date", f"{end_date} is not after start_date {start.isoformat()}",
-                            "type an end_date later than start_date")
+    check_range(SOURCE, start, end)
 
     users = dlt.resource(users_pages, name="users", primary_key="id", write_disposition="merge")(
         client, account_name)
