@@ -10,12 +10,11 @@ after they end; the engagement_id and start_time never change.
 from __future__ import annotations
 
 import random
-from bisect import bisect_left
 from typing import Any
 
 from .clock import DAY, fmt_ts
 from .phone import time_of_day
-from .world import K_ENGAGEMENT, Directory, make_uuid, zoom_id
+from .world import K_ENGAGEMENT, DayCalls, Directory, make_uuid, zoom_id
 
 INBOUND_RESULTS = [("completed", 56), ("abandoned", 7), ("short_abandoned", 5), ("long_abandoned", 3),
                    ("overflowed", 4), ("missed", 5), ("voicemail", 6), ("declined", 2), ("hang_up_calls", 4),
@@ -50,21 +49,6 @@ class Engagement:
                  "call_legs", "recorded", "monitored", "inbox", "late", "engagement_id")
 
 
-class CCDayCalls:
-    __slots__ = ("day", "calls", "starts")
-
-    def __init__(self, day, calls):
-        self.day = day
-        self.calls = calls
-        self.starts = [c.start for c in calls]
-
-    def __len__(self):
-        return len(self.calls)
-
-    def between(self, lo: int, hi: int):
-        return self.calls[bisect_left(self.starts, lo): bisect_left(self.starts, hi)]
-
-
 class ContactCenter:
     def __init__(self, cfg, directory: Directory, first_day: int):
         self.cfg = cfg
@@ -82,10 +66,10 @@ class ContactCenter:
         self.queue_ids = {q[0] for q in self.queues}
         self.agent_ids = {a[0] for a in self.agents}
 
-    def generate(self, day: int) -> CCDayCalls:
+    def generate(self, day: int) -> DayCalls:
         cfg = self.cfg
         if day < self.first_day:
-            return CCDayCalls(day, [])
+            return DayCalls(day, [])
         rng = random.Random(f"contact-center:{cfg.seed}:{day}")
         n = cfg.cc_calls_per_day
         starts = sorted(day * DAY + time_of_day(rng) for _ in range(n))
@@ -164,7 +148,7 @@ class ContactCenter:
                 e.vis = e.end + vis_delay
                 e.final_vis = e.vis
             calls.append(e)
-        return CCDayCalls(day, calls)
+        return DayCalls(day, calls)
 
     def render(self, e: Engagement, as_of: float) -> dict[str, Any]:
         final = e.final_vis <= as_of

@@ -38,6 +38,7 @@ from .world import (
     K_USERROW,
     K_VM,
     SYNC_EXT_TYPE,
+    DayCalls,
     Directory,
     Entity,
     External,
@@ -161,18 +162,15 @@ class Leg:
         self.leg_id = leg_id
 
 
-class DayCalls:
-    __slots__ = ("day", "calls", "starts", "fixture_pos", "n_regular")
+class PhoneDayCalls(DayCalls):
+    """A day of Zoom Phone calls; the worked-example fixture sits among them by start time."""
+
+    __slots__ = ("fixture_pos", "n_regular")
 
     def __init__(self, day: int, calls: list[PhoneCall], fixture_pos: int, n_regular: int):
-        self.day = day
-        self.calls = calls
-        self.starts = [c.start for c in calls]
+        super().__init__(day, calls)
         self.fixture_pos = fixture_pos
         self.n_regular = n_regular
-
-    def __len__(self) -> int:
-        return len(self.calls)
 
     def get(self, idx: int) -> PhoneCall | None:
         pos = self.fixture_pos
@@ -185,10 +183,6 @@ class DayCalls:
             c = self.calls[idx]
             return c if not c.fixture else None
         return None
-
-    def between(self, lo: int, hi: int) -> list[PhoneCall]:
-        """Calls with lo <= start < hi (epoch seconds)."""
-        return self.calls[bisect_left(self.starts, lo): bisect_left(self.starts, hi)]
 
 
 def time_of_day(rng: random.Random) -> int:
@@ -207,11 +201,11 @@ class PhoneWorld:
         self.fixture_day = max(first_day, start_day - FIXTURE_DAYS_BEFORE_START)
 
     # ------------------------------------------------------------------ generation
-    def generate(self, day: int) -> DayCalls:
+    def generate(self, day: int) -> PhoneDayCalls:
         cfg = self.cfg
         d = self.d
         if day < self.first_day:
-            return DayCalls(day, [], -1, 0)
+            return PhoneDayCalls(day, [], -1, 0)
         rng = random.Random(f"zoom-phone:{self.seed}:{day}")
         n = cfg.calls_per_day
         base = day * DAY
@@ -316,7 +310,7 @@ class PhoneWorld:
             fixture_pos = bisect_left(starts, fx.start)
             # keep later regular calls at their index: the fixture sits at position fixture_pos
             calls.insert(fixture_pos, fx)
-        return DayCalls(day, calls, fixture_pos, n)
+        return PhoneDayCalls(day, calls, fixture_pos, n)
 
     def _fixture(self, day: int, idx: int) -> PhoneCall:
         d = self.d

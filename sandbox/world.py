@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 import threading
+from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -284,3 +285,21 @@ class DayCache:
     @property
     def cached_items(self) -> int:
         return self._items
+
+
+class DayCalls:
+    """One simulated day's calls, sorted by start (epoch seconds)."""
+
+    __slots__ = ("day", "calls", "starts")
+
+    def __init__(self, day: int, calls: list):
+        self.day = day
+        self.calls = calls
+        self.starts = [c.start for c in calls]
+
+    def __len__(self) -> int:
+        return len(self.calls)
+
+    def between(self, lo: int, hi: int) -> list:
+        """Calls with lo <= start < hi."""
+        return self.calls[bisect_left(self.starts, lo): bisect_left(self.starts, hi)]

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import random
-from bisect import bisect_left
 from typing import Any
 
 from .clock import DAY
 from .phone import time_of_day
-from .world import K_ZOHO, Directory, make_uuid
+from .world import K_ZOHO, DayCalls, Directory, make_uuid
 
 # The two sample rows of zoho-voice-call-logs.txt, always served with these exact values.
 FIXTURE_ROWS: list[dict[str, Any]] = [
@@ -87,21 +86,6 @@ class ZCall:
     # `row` is a ready dict (fixtures, added rows); otherwise `params` drive render()
 
 
-class ZDayCalls:
-    __slots__ = ("day", "calls", "starts")
-
-    def __init__(self, day, calls):
-        self.day = day
-        self.calls = calls
-        self.starts = [c.start for c in calls]
-
-    def __len__(self):
-        return len(self.calls)
-
-    def between(self, lo: int, hi: int):
-        return self.calls[bisect_left(self.starts, lo): bisect_left(self.starts, hi)]
-
-
 class ZohoWorld:
     def __init__(self, cfg, directory: Directory, first_day: int):
         self.cfg = cfg
@@ -122,10 +106,10 @@ class ZohoWorld:
             self.fixtures.append(z)
         self.added: list[ZCall] = []
 
-    def generate(self, day: int) -> ZDayCalls:
+    def generate(self, day: int) -> DayCalls:
         cfg = self.cfg
         if day < self.first_day:
-            return ZDayCalls(day, [])
+            return DayCalls(day, [])
         rng = random.Random(f"zoho-voice:{cfg.seed}:{day}")
         n = cfg.zoho_calls_per_day
         starts = sorted(day * DAY + time_of_day(rng) for _ in range(n))
@@ -169,7 +153,7 @@ class ZohoWorld:
             z.vis = end + (late_delay if (late and cfg.quirk_late_arrivals) else vis_delay)
             z.row = None
             calls.append(z)
-        return ZDayCalls(day, calls)
+        return DayCalls(day, calls)
 
     def add_rows(self, now: float, count: int) -> None:
         """Zoho `zoho_rows_added_per_page`: new calls that start right now (shift offsets)."""
