@@ -7,7 +7,8 @@ bulk      sandbox with rate limits off and no latency; the client's limits raise
 naive     on the same sandbox: bench/naive.py over a slice of the same data (about
           `naive_calls` calls: a few whole days), then callpipe over the very same slice,
           so the ratio is measured both on the same slice and against the 100k run.
-postgres  the bulk load into PostgreSQL (csv / COPY, the warehouse's format).
+postgres  the bulk load into PostgreSQL (csv / COPY, the warehouse's format); --quick loads a
+          10k-call slice of the same sandbox instead of all 100k.
 list      call_logs + call_history without details (Heavy list endpoints only), at
           each size in `list_calls` (100k and 1M): rows/s and whether memory stays flat.
 fanout    sandbox with 50 ms latency enforcing Zoom's limits (Light 40/s); the client at
@@ -60,7 +61,7 @@ class Profile:
     bulk_calls: int  # DuckDB (and Postgres) load with every detail
     days: int  # days of history the bulk/list sandboxes hold (all inside Zoom's six months)
     naive_calls: int  # size of the slice the baseline reads
-    postgres: bool
+    postgres_calls: int  # the bulk load into Postgres (a slice when below bulk_calls; 0: skipped)
     list_calls: tuple[int, ...]  # list-only loads
     fanout_calls: int
     fanout_days: int
@@ -75,11 +76,11 @@ class Profile:
 PROFILES = {
     # the naive baseline holds every row in memory as dicts and INSERT statements: about 0.8 MB
     # per call (10k calls would need ~8 GB and ~4 minutes), hence its smaller slice
-    "full": Profile("full", bulk_calls=100_000, days=120, naive_calls=3_000, postgres=True,
+    "full": Profile("full", bulk_calls=100_000, days=120, naive_calls=3_000, postgres_calls=100_000,
                     list_calls=(100_000, 1_000_000), fanout_calls=1_000, fanout_days=10, zoho_pages=200),
-    "quick": Profile("quick", bulk_calls=100_000, days=120, naive_calls=1_000, postgres=True,
+    "quick": Profile("quick", bulk_calls=100_000, days=120, naive_calls=1_000, postgres_calls=10_000,
                      list_calls=(), fanout_calls=600, fanout_days=5, zoho_pages=200),
-    "toy": Profile("toy", bulk_calls=300, days=5, naive_calls=120, postgres=False, list_calls=(600,),
+    "toy": Profile("toy", bulk_calls=300, days=5, naive_calls=120, postgres_calls=0, list_calls=(600,),
                    fanout_calls=60, fanout_days=2, zoho_pages=4, users=6, fanout_users=4),
 }
 
@@ -104,7 +105,7 @@ def rate(rows: int, seconds: float) -> float:
 class Bench:
     def __init__(self, profile: Profile, postgres_dsn: str | None = None, only: list[str] | None = None):
         self.p = profile
-        self.postgres_dsn = postgres_dsn if profile.postgres else None
+        self.postgres_dsn = postgres_dsn if profile.postgres_calls else None
         self.only = set(only or [])
         self.start = frozen_start()
         self.results: dict[str, dict[str, Any]] = {}
@@ -168,33 +169,39 @@ class Bench:
             self._record("zoho", self.zoho)
         return self.results
 
-    def slice_range(self) -> tuple[dt.datetime, dt.datetime, int]:
-        """A few whole days at the old end of the bulk sandbox holding ~naive_calls calls."""
+    def slice_range(self, calls: int) -> tuple[dt.datetime | None, dt.datetime | None, int]:
+        """Whole days at the old end of the bulk sandbox holding about `calls` calls
+        -> (start, end, exact calls); (None, None, all) when `calls` is the whole sandbox."""
         p = self.p
+        daily = per_day(p.bulk_calls, p.days)
+        if calls >= p.bulk_calls:
+            return None, None, daily * p.days
         first = dt.datetime.combine(self.start.date(), dt.time(), dt.UTC) - dt.timedelta(days=p.days - 1)
-        days = max(1, round(p.naive_calls / per_day(p.bulk_calls, p.days)))
-        return first, first + dt.timedelta(days=days), days
+        days = max(1, round(calls / daily))
+        return first, first + dt.timedelta(days=days), days * daily
 
-    def naive(self, sb: SandboxProcess, env: dict[str, str]) -> dict[str, Any]:
-        start, end, days = self.slice_range()
-        with workdir() as tmp:
-            result = run_child(self._spec("naive", "naive", tmp, start_date=iso(start), end_date=iso(end)), env, sandbox=sb)
-        return self._finish(result, calls=days * per_day(self.p.bulk_calls, self.p.days),
-                            slice=[iso(start), iso(end)])
-
-    def same_slice(self, sb: SandboxProcess, env: dict[str, str]) -> dict[str, Any]:
-        start, end, days = self.slice_range()
-        with workdir() as tmp:
-            result = run_child(self._spec("callpipe_same_slice", "callpipe", tmp, resources=BULK_RESOURCES,
-                                          start_date=iso(start), end_date=iso(end)), env, sandbox=sb)
-        return self._finish(result, calls=days * per_day(self.p.bulk_calls, self.p.days),
-                            slice=[iso(start), iso(end)])
-
-    def bulk_duckdb(self, sb: SandboxProcess, env: dict[str, str]) -> dict[str, Any]:
+    def _load(self, name: str, kind: str, sb: SandboxProcess, env: dict[str, str], calls: int,
+              **spec: Any) -> dict[str, Any]:
+        """One load of (a slice of) the bulk sandbox; a slice is a backfill of its date range."""
+        start, end, exact = self.slice_range(calls)
+        if start is not None:
+            spec.update(start_date=iso(start), end_date=iso(end))
         sb.reset_stats()
         with workdir() as tmp:
-            result = run_child(self._spec("bulk_duckdb", "callpipe", tmp, resources=BULK_RESOURCES), env, sandbox=sb)
-        return self._finish(result, calls=self.p.bulk_calls, sandbox_requests=sb.stats()["requests"])
+            result = run_child(self._spec(name, kind, tmp, **spec), env, sandbox=sb)
+        facts: dict[str, Any] = {"calls": exact, "sandbox_requests": sb.stats()["requests"]}
+        if start is not None:
+            facts["slice"] = [iso(start), iso(end)]
+        return self._finish(result, **facts)
+
+    def naive(self, sb: SandboxProcess, env: dict[str, str]) -> dict[str, Any]:
+        return self._load("naive", "naive", sb, env, self.p.naive_calls)
+
+    def same_slice(self, sb: SandboxProcess, env: dict[str, str]) -> dict[str, Any]:
+        return self._load("callpipe_same_slice", "callpipe", sb, env, self.p.naive_calls, resources=BULK_RESOURCES)
+
+    def bulk_duckdb(self, sb: SandboxProcess, env: dict[str, str]) -> dict[str, Any]:
+        return self._load("bulk_duckdb", "callpipe", sb, env, self.p.bulk_calls, resources=BULK_RESOURCES)
 
     def bulk_postgres(self, sb: SandboxProcess, env: dict[str, str]) -> dict[str, Any]:
         import psycopg2
@@ -205,22 +212,21 @@ class Bench:
             return {"skipped": f"Postgres not reachable ({type(exc).__name__})"}
         dataset = f"bench_{uuid.uuid4().hex[:8]}"
         try:
-            with workdir() as tmp:
-                spec = self._spec("bulk_postgres", "callpipe", tmp, resources=BULK_RESOURCES, dataset=dataset,
-                                  destination={"type": "postgres", "dsn": self.postgres_dsn})
-                result = run_child(spec, env, sandbox=sb)
+            return self._load("bulk_postgres", "callpipe", sb, env, self.p.postgres_calls, resources=BULK_RESOURCES,
+                              dataset=dataset, destination={"type": "postgres", "dsn": self.postgres_dsn})
         finally:
             with psycopg2.connect(self.postgres_dsn) as conn, conn.cursor() as cur:
                 cur.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (dataset + "%",))
                 for (schema,) in cur.fetchall():
                     cur.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        return self._finish(result, calls=self.p.bulk_calls)
 
     def list_only(self, calls: int) -> dict[str, Any]:
         with self._sandbox(calls, self.p.days, self.p.users, rate_limits=False) as sb, workdir() as tmp:
             env = {**sb.env(), **RAISED_CLIENT_LIMITS}
-            result = run_child(self._spec(f"list_only_{calls}", "callpipe", tmp, resources=LIST_RESOURCES), env, sandbox=sb)
-            return self._finish(result, calls=calls, sandbox_requests=sb.stats()["requests"])
+            spec = self._spec(f"list_only_{calls}", "callpipe", tmp, resources=LIST_RESOURCES)
+            result = run_child(spec, env, sandbox=sb)
+            return self._finish(result, calls=per_day(calls, self.p.days) * self.p.days,
+                                sandbox_requests=sb.stats()["requests"])
 
     def fanout(self) -> dict[str, Any]:
         p = self.p
