@@ -55,8 +55,9 @@ class ContactCenter:
         self.d = directory
         self.first_day = first_day
         rng = random.Random(f"contact-center:{cfg.seed}")
-        self.queues = [(zoom_id(rng), name) for name in
-                       ("CC Billing Queue", "CC Technical Support", "CC Sales Inbound", "CC Spanish Line")]
+        names = ["CC Billing Queue", "CC Technical Support", "CC Sales Inbound", "CC Spanish Line"]
+        names = names[: cfg.cc_queues] + [f"CC Queue {i + 1}" for i in range(len(names), cfg.cc_queues)]
+        self.queues = [(zoom_id(rng), name) for name in names]
         self.flows = [(zoom_id(rng), name) for name in ("Main IVR Flow", "After Hours Flow", "Outbound Dialer Flow")]
         users = directory.users
         self.agents = [(u.id, u.name) for u in users[: max(2, min(len(users), 8))]]

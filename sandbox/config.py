@@ -19,6 +19,7 @@ class SandboxConfig:
     calls_per_day: int = 40           # Zoom Phone calls per UTC day (a transfer adds a second call log)
     days: int = 190                   # whole days of history before the clock's start date
     cc_calls_per_day: int = 20        # Zoom Contact Center engagements per day
+    cc_queues: int = 4                # Contact Center queues (beyond 4: "CC Queue 5", ...)
     zoho_calls_per_day: int = 20      # Zoho Voice call logs per day
     # clock: start given -> frozen at that instant (tests); None -> real time (CLI/demo)
     start: dt.datetime | str | None = None
@@ -69,6 +70,8 @@ class SandboxConfig:
             value = getattr(self, name)
             if not 0 <= value < 1_000_000:
                 raise ValueError(f"SandboxConfig.{name} must be in [0, 1000000)")
+        if self.cc_queues < 1:
+            raise ValueError("SandboxConfig.cc_queues must be >= 1")
         limits = _zoom_limits()
         limits.update({k.lower(): int(v) for k, v in (self.zoom_rate_limits or {}).items()})
         self.zoom_rate_limits = limits

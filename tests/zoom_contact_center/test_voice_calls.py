@@ -170,6 +170,26 @@ def test_45_user_ids_make_three_requests_per_window_and_load_the_union_once(sand
         assert loaded_counts(pipeline)["voice_calls"] == len(truth)  # extracted once despite the overlap
 
 
+def test_45_queue_ids_make_three_requests_per_window_and_load_the_union_once(sandbox_config, warehouse):
+    with Sandbox(sandbox_config.replace(cc_queues=45, cc_calls_per_day=30, days=5)) as sb, \
+            closing(zoom_client(sb)) as client:
+        start, end = days_ago(sb, 3), sb.clock.now()
+        ids = sorted(queue_id for queue_id, _ in sb.cc.queues)
+        assert len(ids) == 45
+        truth = sb.truth.voice_calls(start, end, queue_ids=ids)
+        assert 0 < len(truth) < len(sb.truth.voice_calls(start, end))  # the filter matters
+
+        pipeline = load(warehouse, sb, client, start_date=start.isoformat(), end_date=end.isoformat(),
+                        queue_ids=ids)
+
+        sent = [r["queue_ids"].split(",") for r in voice_call_requests(sb)]
+        assert len(sent) == 3  # one window, three chunks of at most 20 ids, one page each
+        assert all(len(chunk) <= 20 for chunk in sent) and sorted(sum(sent, [])) == ids
+        loaded = [r[0] for r in query(warehouse, "SELECT engagement_id FROM voice_calls")]
+        assert sorted(loaded) == sorted(e["engagement_id"] for e in truth)
+        assert loaded_counts(pipeline)["voice_calls"] == len(truth)  # each engagement extracted once
+
+
 def test_filters_from_configuration(sandbox_env, warehouse, monkeypatch):
     sb = sandbox_env
     start = days_ago(sb, 10)
