@@ -19,7 +19,7 @@ test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check sources pipelines sandbox tests
+	$(VENV)/bin/ruff check sources pipelines sandbox bench deploy tests
 
 demo: $(STAMP)
 	$(PY) -m pipelines demo $(ARGS)
