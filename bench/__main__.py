@@ -8,6 +8,7 @@ See bench/scenarios.py for what each scenario does and README "Performance" for 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -36,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true",
-                      help="100k calls only: skip the 1M-call list load (a few minutes)")
+                      help="the 100k bulk load only: no list-only loads, Postgres on a 10k slice (a few minutes)")
     size.add_argument("--toy", action="store_true",
                       help="a few hundred calls per scenario (the smoke test; numbers mean nothing)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON report (default {DEFAULT_OUT})")
@@ -45,14 +46,28 @@ def main(argv: list[str] | None = None) -> int:
                                                 "postgresql://callpipe:callpipe@127.0.0.1:5432/callpipe_test")),
         help="Postgres for the Postgres bulk load (env CALLPIPE_BENCH_PG_DSN); skipped when unreachable")
     parser.add_argument("--no-postgres", action="store_true", help="skip the Postgres bulk load")
+    parser.add_argument("--postgres-calls", type=int, metavar="N",
+                        help="calls loaded into Postgres (default: 50000; --quick 10000; at most the bulk's)")
     parser.add_argument("--only", nargs="+", metavar="SCENARIO",
                         help="run only these scenarios: bulk naive postgres list fanout zoho")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra setting for every measured pipeline, e.g. "
+                             "SOURCES__ZOOM_PHONE__DETAIL_WORKERS=4 (recorded in the report)")
     args = parser.parse_args(argv)
+    extra_env = {}
+    for item in args.env:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            parser.error(f"--env takes NAME=VALUE, not {item!r}")
+        extra_env[name] = value
 
     profile = PROFILES["toy" if args.toy else "quick" if args.quick else "full"]
+    if args.postgres_calls is not None:
+        profile = dataclasses.replace(profile, postgres_calls=min(args.postgres_calls, profile.bulk_calls))
     load_before = os.getloadavg()
     started = time.perf_counter()
-    bench = Bench(profile, postgres_dsn=None if args.no_postgres else args.postgres_dsn, only=args.only)
+    bench = Bench(profile, postgres_dsn=None if args.no_postgres else args.postgres_dsn, only=args.only,
+                  extra_env=extra_env)
     results = bench.run_all()
     elapsed = time.perf_counter() - started
     report = {
@@ -60,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             "command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
             "profile": profile.name,
             "sizes": profile.describe(),
+            "complete": not args.only,
+            "extra_env": extra_env,
             "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "total_s": round(elapsed, 1),
             "git_commit": _git_commit(),

@@ -45,15 +45,21 @@ def goals(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
         worst = max(peaks, key=peaks.get)
         add(f"peak RSS <= {MEMORY_GOAL_MB:.0f} MB (every callpipe run)",
             f"max {peaks[worst]:.0f} MB ({worst})", peaks[worst] <= MEMORY_GOAL_MB)
-    lists = sorted((r["calls"], r["peak_rss_mb"]) for name, r in results.items()
-                   if name.startswith("list_only_") and good(name))
-    if len(lists) >= 2:
-        (small, small_mb), (large, large_mb) = lists[0], lists[-1]
-        growth = large_mb / small_mb if small_mb else 0.0
-        add("memory roughly flat from 100k to 1M calls (list loads)",
-            f"{small_mb:.0f} MB at {small:,} -> {large_mb:.0f} MB at {large:,} ({growth:.2f}x)",
-            growth <= FLAT_MEMORY_GOAL)
-
+    # "roughly flat from 100k to 1M": the largest list-only load against the 100k one (or, when
+    # that did not run, the 100k bulk load); the extract step's peak is shown apart, since the
+    # destination's load step is what grows
+    lists = sorted((r["calls"], name) for name, r in results.items() if name.startswith("list_only_") and good(name))
+    if lists:
+        large = results[lists[-1][1]]
+        small_name = lists[0][1] if len(lists) >= 2 else "bulk_duckdb"
+        small = good(small_name)
+        if small and small is not large:
+            growth = large["peak_rss_mb"] / small["peak_rss_mb"] if small["peak_rss_mb"] else 0.0
+            extract = [r.get("stages", {}).get("peak_rss_mb_after", {}).get("extract") for r in (small, large)]
+            add("memory roughly flat from 100k to 1M calls",
+                f"{small['peak_rss_mb']:.0f} MB ({small_name}) -> {large['peak_rss_mb']:.0f} MB ({lists[-1][1]}), "
+                f"{growth:.2f}x; after extract {extract[0]:.0f} -> {extract[1]:.0f} MB",
+                growth <= FLAT_MEMORY_GOAL)
     fan = good("fanout")
     if fan:
         f = fan["fanout"]
@@ -118,7 +124,7 @@ def render(report: dict[str, Any]) -> str:
     for g in report["goals"]:
         lines.append(f"  [{_ok(g['met']):>6}] {g['goal']}: {g['measured']}")
     minutes = meta["total_s"] / 60
-    if meta["profile"] == "full":
+    if meta["profile"] == "full" and meta.get("complete"):
         lines.append(f"  [{_ok(minutes < BUDGET_MINUTES):>6}] whole benchmark < {BUDGET_MINUTES} min: {minutes:.1f} min")
     return "\n".join(lines)
 

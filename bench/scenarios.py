@@ -7,8 +7,10 @@ bulk      sandbox with rate limits off and no latency; the client's limits raise
 naive     on the same sandbox: bench/naive.py over a slice of the same data (about
           `naive_calls` calls: a few whole days), then callpipe over the very same slice,
           so the ratio is measured both on the same slice and against the 100k run.
-postgres  the bulk load into PostgreSQL (csv / COPY, the warehouse's format); --quick loads a
-          10k-call slice of the same sandbox instead of all 100k.
+postgres  the bulk load into PostgreSQL (csv / COPY, the warehouse's format) of a slice of the
+          same sandbox: 50k calls (10k with --quick). Its extraction is the bulk's again (the
+          Postgres-specific part, csv normalize + COPY, is ~6% of the run), and all 100k would
+          not fit the 15-minute budget: `--only postgres --postgres-calls 100000` runs that.
 list      call_logs + call_history without details (Heavy list endpoints only), at
           each size in `list_calls` (100k and 1M): rows/s and whether memory stays flat.
 fanout    sandbox with 50 ms latency enforcing Zoom's limits (Light 40/s); the client at
@@ -79,7 +81,7 @@ class Profile:
 PROFILES = {
     # the naive baseline holds every row in memory as dicts and INSERT statements: about 0.8 MB
     # per call (10k calls would need ~8 GB and ~4 minutes), hence its smaller slice
-    "full": Profile("full", bulk_calls=100_000, days=180, naive_calls=3_000, postgres_calls=100_000,
+    "full": Profile("full", bulk_calls=100_000, days=180, naive_calls=3_000, postgres_calls=50_000,
                     list_calls=(100_000, 1_000_000), fanout_calls=1_000, fanout_days=10, zoho_pages=200),
     "quick": Profile("quick", bulk_calls=100_000, days=180, naive_calls=1_000, postgres_calls=10_000,
                      list_calls=(), fanout_calls=600, fanout_days=5, zoho_pages=200),
@@ -106,8 +108,10 @@ def rate(rows: int, seconds: float) -> float:
 
 
 class Bench:
-    def __init__(self, profile: Profile, postgres_dsn: str | None = None, only: list[str] | None = None):
+    def __init__(self, profile: Profile, postgres_dsn: str | None = None, only: list[str] | None = None,
+                 extra_env: dict[str, str] | None = None):
         self.p = profile
+        self.extra_env = dict(extra_env or {})
         self.postgres_dsn = postgres_dsn if profile.postgres_calls else None
         self.only = set(only or [])
         self.start = frozen_start()
@@ -127,6 +131,11 @@ class Bench:
         summary = result.get("error") or ", ".join(
             f"{k} {result[k]}" for k in ("wall_s", "rows_total", "rows_per_s", "peak_rss_mb") if k in result)
         print(f"[bench] {name}: {summary}", flush=True)
+
+    def _run(self, spec: dict[str, Any], env: dict[str, str] | None = None,
+             sb: SandboxProcess | None = None) -> dict[str, Any]:
+        """A measured child run; --env settings go last (they win over the scenario's)."""
+        return run_child(spec, {**(env or {}), **self.extra_env}, sandbox=sb)
 
     def _spec(self, name: str, kind: str, tmp: Path, **extra: Any) -> dict[str, Any]:
         spec = {"name": name, "kind": kind, "dataset": "zoom_phone", "pipelines_dir": str(tmp / "pipelines"),
@@ -195,7 +204,7 @@ class Bench:
             spec.update(start_date=iso(start), end_date=iso(end))
         sb.reset_stats()
         with workdir() as tmp:
-            result = run_child(self._spec(name, kind, tmp, **spec), env, sandbox=sb)
+            result = self._run(self._spec(name, kind, tmp, **spec), env, sb)
         facts: dict[str, Any] = {"calls": exact, "sandbox_requests": sb.stats()["requests"]}
         if start is not None:
             facts["slice"] = [iso(start), iso(end)]
@@ -231,7 +240,7 @@ class Bench:
         with self._sandbox(calls, self.p.days, self.p.users, rate_limits=False) as sb, workdir() as tmp:
             env = {**sb.env(), **RAISED_CLIENT_LIMITS}
             spec = self._spec(f"list_only_{calls}", "callpipe", tmp, resources=LIST_RESOURCES)
-            result = run_child(spec, env, sandbox=sb)
+            result = self._run(spec, env, sb)
             return self._finish(result, calls=per_day(calls, self.p.days) * self.p.days,
                                 sandbox_requests=sb.stats()["requests"])
 
@@ -242,7 +251,7 @@ class Bench:
                            rate_limits=True, follow=True) as sb, workdir() as tmp:
             env = {**sb.env(), "SOURCES__ZOOM__RATE_LIMITS__LIGHT": str(LIGHT_BUDGET)}
             spec = self._spec("fanout", "callpipe", tmp)
-            result = self._finish(run_child(spec, env, sandbox=sb), calls=p.fanout_calls,
+            result = self._finish(self._run(spec, env, sb), calls=p.fanout_calls,
                                   sandbox_requests=sb.stats()["requests"])
             detail = {k: v for k, v in result["endpoints"].items() if k.startswith(DETAIL_ENDPOINTS)}
             n = sum(v["calls"] for v in detail.values())
@@ -271,7 +280,7 @@ class Bench:
             # in between: the truth counts before and after say whether there was new data.
             visible_before = truth_count(sb.url, "call_logs") + truth_count(sb.url, "call_history")
             sb.reset_stats()
-            noop = run_child({**spec, "name": "noop"}, env, sandbox=sb)
+            noop = self._run({**spec, "name": "noop"}, env, sb)
             requests = sb.stats()["requests"]
             visible_after = truth_count(sb.url, "call_logs") + truth_count(sb.url, "call_history")
             result["noop"] = {
@@ -298,7 +307,7 @@ class Bench:
         with workdir() as tmp:
             spec = self._spec("zoho", "zoho", tmp, dataset="zoho_voice", sandbox=sandbox, page_size=ZOHO_PAGE_SIZE,
                               start_date=iso(self.start - dt.timedelta(days=days + 1)))
-            result = run_child(spec)
+            result = self._run(spec)
         times = sorted(result.pop("request_times"))
         result["zoho"] = {
             "pages_requested": len(times),
