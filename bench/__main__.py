@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         help="Postgres for the Postgres bulk load (env CALLPIPE_BENCH_PG_DSN); skipped when unreachable")
     parser.add_argument("--no-postgres", action="store_true", help="skip the Postgres bulk load")
     parser.add_argument("--postgres-calls", type=int, metavar="N",
-                        help="calls loaded into Postgres (default: 50000; --quick 10000; at most the bulk's)")
+                        help="calls loaded into Postgres (default: 20000; --quick 10000; at most the bulk's)")
     parser.add_argument("--only", nargs="+", metavar="SCENARIO",
                         help="run only these scenarios: bulk naive postgres list fanout zoho")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",

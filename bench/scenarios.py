@@ -8,11 +8,12 @@ naive     on the same sandbox: bench/naive.py over a slice of the same data (abo
           `naive_calls` calls: a few whole days), then callpipe over the very same slice,
           so the ratio is measured both on the same slice and against the 100k run.
 postgres  the bulk load into PostgreSQL (csv / COPY, the warehouse's format) of a slice of the
-          same sandbox: 50k calls (10k with --quick). Its extraction is the bulk's again (the
-          Postgres-specific part, csv normalize + COPY, is ~6% of the run), and all 100k would
-          not fit the 15-minute budget: `--only postgres --postgres-calls 100000` runs that.
-list      call_logs + call_history without details (Heavy list endpoints only), at
-          each size in `list_calls` (100k and 1M): rows/s and whether memory stays flat.
+          same sandbox: 20k calls (10k with --quick). Its extraction is the bulk's again (the
+          Postgres-specific part, csv normalize + COPY, is ~6% of the run), and all 100k (~6
+          more minutes) would not fit the 15-minute budget: `--only postgres --postgres-calls
+          100000` runs that.
+list      call_logs + call_history without details (Heavy list endpoints only) at 1M calls
+          (its own sandbox): rows/s, and memory against the 100k bulk load.
 fanout    sandbox with 50 ms latency enforcing Zoom's limits (Light 40/s); the client at
           its defaults (Light 40/s): a full nightly load of every zoom_phone resource,
           detail requests/s as a share of the 40/s budget, 429s, legs/elements expected
@@ -79,12 +80,14 @@ class Profile:
 
 
 PROFILES = {
-    # the naive baseline holds every row in memory as dicts and INSERT statements: about 0.8 MB
-    # per call (10k calls would need ~8 GB and ~4 minutes), hence its smaller slice
-    "full": Profile("full", bulk_calls=100_000, days=180, naive_calls=3_000, postgres_calls=50_000,
-                    list_calls=(100_000, 1_000_000), fanout_calls=1_000, fanout_days=10, zoho_pages=200),
+    # Under 15 minutes on 2 cores: the 100k bulk (~4-5.5 min, bound by per-request HTTP cost) and
+    # the 1M list load (~4.5-5.5 min) are most of it, so the rest runs on slices. The naive
+    # baseline holds every row as dicts and INSERT statements: ~0.8 MB per call (10k calls would
+    # need ~8 GB), hence its small slice.
+    "full": Profile("full", bulk_calls=100_000, days=180, naive_calls=2_000, postgres_calls=20_000,
+                    list_calls=(1_000_000,), fanout_calls=600, fanout_days=6, zoho_pages=200),
     "quick": Profile("quick", bulk_calls=100_000, days=180, naive_calls=1_000, postgres_calls=10_000,
-                     list_calls=(), fanout_calls=600, fanout_days=5, zoho_pages=200),
+                     list_calls=(), fanout_calls=400, fanout_days=4, zoho_pages=200),
     "toy": Profile("toy", bulk_calls=300, days=5, naive_calls=120, postgres_calls=0, list_calls=(600,),
                    fanout_calls=60, fanout_days=2, zoho_pages=4, users=6, fanout_users=4),
 }
