@@ -93,8 +93,9 @@ PROFILES = {
 }
 
 
-def frozen_start() -> dt.datetime:
-    """The sandboxes' frozen "now": the current minute, so the pipeline's real clock agrees."""
+def sandbox_start() -> dt.datetime:
+    """The sandboxes' "now" (frozen, or running from there): the current minute, so the
+    pipeline's real clock agrees with it."""
     return dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
 
 
@@ -117,7 +118,7 @@ class Bench:
         self.extra_env = dict(extra_env or {})
         self.postgres_dsn = postgres_dsn if profile.postgres_calls else None
         self.only = set(only or [])
-        self.start = frozen_start()
+        self.start = sandbox_start()
         self.results: dict[str, dict[str, Any]] = {}
 
     def wanted(self, name: str) -> bool:
@@ -293,8 +294,8 @@ class Bench:
                 "sandbox_requests": requests,
                 "list_requests": {k: v for k, v in requests.items()
                                   if k in ("GET /phone/call_logs", "GET /phone/call_history")},
-                "detail_requests": sum(v for k, v in requests.items() if k.startswith(
-                    ("GET /phone/call_logs/{", "GET /phone/call_history/{"))),
+                "detail_requests": sum(v for k, v in requests.items()
+                                       if k.partition(" ")[2].startswith(DETAIL_ENDPOINTS)),
                 "peak_rss_mb": noop["peak_rss_mb"],
                 "new_calls_meanwhile": visible_after - visible_before,
             }
