@@ -54,15 +54,18 @@ class ChangeFilter:
 
     def changed(self, key: str, row: Mapping[str, Any], cursor: dt.datetime | str | None) -> bool:
         """True if the row is new or changed; remembers it when the next run will re-read it."""
-        fp = fingerprint(row)
         known = self._seen.get(key)
-        if known is not None and known[0] == fp:
-            return False
         when = parse_ts(cursor) if cursor is not None else None
         cursor_text = when.isoformat() if when is not None else ""
-        if cursor_text >= self._remember_from:
+        remember = cursor_text >= self._remember_from
+        if known is None and not remember:
+            return True  # new and too old to be re-read: no fingerprint needed (most of a first load)
+        fp = fingerprint(row)
+        if known is not None and known[0] == fp:
+            return False
+        if remember:
             self._seen[key] = [fp, cursor_text]
-        elif known is not None:
+        else:
             del self._seen[key]
         return True
 

@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 # column kinds
 TEXT = "text"  # ids, phone numbers, enums: str, trimmed
@@ -128,7 +129,10 @@ def parse_int(value: Any) -> int | None:
         return int(value)
     if isinstance(value, float) and not value.is_integer():
         raise ValueError(f"not an integer: {value!r}")
-    return int(str(value).strip()) if isinstance(value, str) else int(value)
+    number = int(str(value).strip()) if isinstance(value, str) else int(value)
+    if not -(2**63) <= number < 2**63:
+        raise ValueError(f"beyond a 64-bit integer: {value!r}")
+    return number
 
 
 def parse_bool(value: Any) -> bool | None:
@@ -164,8 +168,10 @@ def flatten(row: Mapping[str, Any], nested: Iterable[str] | None = None, sep: st
     Only the keys in `nested` are flattened when given (others stay as they are);
     with nested=None every dict value is flattened, recursively.
     """
-    out: dict[str, Any] = {}
     targets = None if nested is None else set(nested)
+    if targets is not None and not any(isinstance(row.get(key), dict) for key in targets):
+        return dict(row)  # nothing to flatten (e.g. call history rows): a plain copy
+    out: dict[str, Any] = {}
     for key, value in row.items():
         if isinstance(value, dict) and (targets is None or key in targets):
             for sub_key, sub_value in flatten(value, None, sep).items():
@@ -189,9 +195,26 @@ def require_key(row: Mapping[str, Any], key: str, where: str) -> Any:
 # ---------------------------------------------------------------- pages
 
 
+# Python types a column may hold for Arrow to convert it in C with the same result as the
+# parsers (bool is not an int here, and a float in an INT column must fail, not be truncated)
+_NATIVE = {
+    TEXT: {str, type(None)},
+    INT: {int, type(None)},
+    FLOAT: {float, int, type(None)},
+    BOOL: {bool, type(None)},
+}
+
+
 def _typed_array(name: str, kind: str, values: list[Any]) -> tuple[pa.Array, pa.Array | None]:
     """Typed column plus, when some values did not parse, a text column of those raw values."""
     arrow_type = _ARROW_TYPES[kind]
+    native = _NATIVE.get(kind)
+    if native is not None and set(map(type, values)) <= native:
+        try:  # fast path, in C (the usual case: the API sent the documented JSON types)
+            array = pa.array(values, arrow_type)
+            return (pc.utf8_trim_whitespace(array) if kind == TEXT else array), None
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+            pass  # e.g. an integer beyond int64: the slow path keeps its raw text
     if kind == TEXT:
         return pa.array([clean_text(v) for v in values], pa.string()), None
     if kind == TS and all(v is None or isinstance(v, str) for v in values):

@@ -105,3 +105,36 @@ def test_change_filter_remembers_only_what_the_next_run_rereads():
     assert set(state["recent_fingerprints"]) == {"new"}
     again = ChangeFilter(state, keep_after=now - dt.timedelta(days=3))
     assert not again.changed("new", {"id": "new"}, now - dt.timedelta(hours=5))
+
+
+@pytest.mark.parametrize(
+    ("kind", "values", "typed", "raw"),
+    [
+        # documented JSON types: converted in C, text trimmed like str.strip()
+        (sh.TEXT, [" a ", None, "\u00a0b\t", ""], ["a", None, "b", ""], None),
+        (sh.INT, [1, None, 2**40], [1, None, 2**40], None),
+        (sh.FLOAT, [1, 2.5, None], [1.0, 2.5, None], None),
+        (sh.BOOL, [True, None, False], [True, None, False], None),
+        # anything else takes the per-value parsers: nothing truncated, nothing lost
+        (sh.TEXT, [True, 7, {"b": 1, "a": 2}], ["true", "7", '{"a": 2, "b": 1}'], None),
+        (sh.INT, [1.5, "2", True, ""], [None, 2, 1, None], ["1.5", None, None, None]),
+        (sh.INT, [2**70], [None], [str(2**70)]),
+        (sh.BOOL, [1, "no", 2], [True, False, None], [None, None, "2"]),
+        (sh.FLOAT, [True, "1.5"], [1.0, 1.5], None),
+    ],
+)
+def test_columns_convert_exactly(kind, values, typed, raw):
+    table = sh.rows_to_arrow([{"v": v} for v in values], {"v": kind})
+    assert table.column("v").to_pylist() == typed
+    assert (table.column("v_raw").to_pylist() if "v_raw" in table.column_names else None) == raw
+
+
+def test_change_filter_forgets_a_known_row_that_moved_out_of_the_lag_window():
+    state: dict = {}
+    now = dt.datetime(2026, 11, 20, tzinfo=UTC)
+    f = ChangeFilter(state, keep_after=now - dt.timedelta(days=30), remember_after=now - dt.timedelta(days=3))
+    assert f.changed("a", {"id": "a", "v": 1}, now - dt.timedelta(hours=5))
+    assert not f.changed("a", {"id": "a", "v": 1}, now - dt.timedelta(hours=5))
+    # the call's start moved back in time (an update): loaded again, and no longer remembered
+    assert f.changed("a", {"id": "a", "v": 2}, now - dt.timedelta(days=10))
+    assert "a" not in state["recent_fingerprints"]
