@@ -63,7 +63,7 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-DEFAULT_DUCKDB_MEMORY_LIMIT = "320MB"
+DEFAULT_DUCKDB_MEMORY_LIMIT = "256MB"
 
 
 class WarehouseError(Exception):
