@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true",
-                      help="the 100k bulk load only: no list-only loads, Postgres on a 10k slice (a few minutes)")
+                      help="the 100k bulk load only: no list-only loads, Postgres on a 5k slice (a few minutes)")
     size.add_argument("--toy", action="store_true",
                       help="a few hundred calls per scenario (the smoke test; numbers mean nothing)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON report (default {DEFAULT_OUT})")
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         help="Postgres for the Postgres bulk load (env CALLPIPE_BENCH_PG_DSN); skipped when unreachable")
     parser.add_argument("--no-postgres", action="store_true", help="skip the Postgres bulk load")
     parser.add_argument("--postgres-calls", type=int, metavar="N",
-                        help="calls loaded into Postgres (default: 20000; --quick 10000; at most the bulk's)")
+                        help="calls loaded into Postgres (default: 10000; --quick 5000; at most the bulk's)")
     parser.add_argument("--only", nargs="+", metavar="SCENARIO",
                         help="run only these scenarios: bulk naive postgres list fanout zoho")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
@@ -65,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.postgres_calls is not None:
         profile = dataclasses.replace(profile, postgres_calls=min(args.postgres_calls, profile.bulk_calls))
     load_before = os.getloadavg()
+    started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     started = time.perf_counter()
     bench = Bench(profile, postgres_dsn=None if args.no_postgres else args.postgres_dsn, only=args.only,
                   extra_env=extra_env)
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             "sizes": profile.describe(),
             "complete": not args.only,
             "extra_env": extra_env,
-            "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "started_at": started_at,
             "total_s": round(elapsed, 1),
             "git_commit": _git_commit(),
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),

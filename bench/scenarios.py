@@ -8,7 +8,7 @@ naive     on the same sandbox: bench/naive.py over a slice of the same data (abo
           `naive_calls` calls: a few whole days), then callpipe over the very same slice,
           so the ratio is measured both on the same slice and against the 100k run.
 postgres  the bulk load into PostgreSQL (csv / COPY, the warehouse's format) of a slice of the
-          same sandbox: 20k calls (10k with --quick). Its extraction is the bulk's again (the
+          same sandbox: 10k calls (5k with --quick). Its extraction is the bulk's again (the
           Postgres-specific part, csv normalize + COPY, is ~6% of the run), and all 100k (~6
           more minutes) would not fit the 15-minute budget: `--only postgres --postgres-calls
           100000` runs that.
@@ -84,9 +84,9 @@ PROFILES = {
     # the 1M list load (~4.5-5.5 min) are most of it, so the rest runs on slices. The naive
     # baseline holds every row as dicts and INSERT statements: ~0.8 MB per call (10k calls would
     # need ~8 GB), hence its small slice.
-    "full": Profile("full", bulk_calls=100_000, days=180, naive_calls=2_000, postgres_calls=20_000,
+    "full": Profile("full", bulk_calls=100_000, days=180, naive_calls=2_000, postgres_calls=10_000,
                     list_calls=(1_000_000,), fanout_calls=600, fanout_days=6, zoho_pages=200),
-    "quick": Profile("quick", bulk_calls=100_000, days=180, naive_calls=1_000, postgres_calls=10_000,
+    "quick": Profile("quick", bulk_calls=100_000, days=180, naive_calls=1_000, postgres_calls=5_000,
                      list_calls=(), fanout_calls=400, fanout_days=4, zoho_pages=200),
     "toy": Profile("toy", bulk_calls=300, days=5, naive_calls=120, postgres_calls=0, list_calls=(600,),
                    fanout_calls=60, fanout_days=2, zoho_pages=4, users=6, fanout_users=4),
