@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import datetime
+import json
 import random
 import threading
 from typing import Any
@@ -19,7 +20,8 @@ from .zohodata import ZohoWorld
 from .zoom import LABELS, ApiError, ZoomApi, err
 
 FAULT_KINDS = ("malformed", "500", "503", "429", "429_daily", "drop", "expired_page_token", "missing_key",
-               "zoho_lockout")
+               "zoho_lockout", "leg_removed")
+LEG_ARRAYS = ("log_details", "call_elements", "call_path")
 ZOHO_LOGS = "GET /rest/json/zv/logs"
 ZOOM_TOKEN = "POST /oauth/token"
 ZOHO_TOKEN = "POST /oauth/v2/token"
@@ -176,7 +178,8 @@ class Sandbox:
         route: "GET /phone/call_logs", "GET /phone/call_logs/{id}", "GET /rest/json/zv/logs",
         "POST /oauth/token", ... (a "/v2" prefix and any {placeholder} name are accepted; "*" = any route).
         "expired_page_token" only counts requests that carry a next_page_token; "missing_key" only
-        counts answers that have at least one item.
+        counts answers that have at least one item; "leg_removed" (a detail route) only counts
+        answers with two or more legs, and drops the last one.
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {', '.join(FAULT_KINDS)}")
@@ -332,6 +335,8 @@ class Sandbox:
         if kind == "missing_key" and not flags.get("missing_key_applied"):
             # nothing to break in this answer: keep the fault for the next one
             self._faults.insert(0, Fault(template, "missing_key", 1, 0))
+        if kind == "leg_removed" and not _drop_last_leg(resp):
+            self._faults.insert(0, Fault(template, "leg_removed", 1, 0))  # no call with 2+ legs yet
         if kind == "malformed" and resp.status == 200:
             body = resp.encode()
             resp = Response(200, body=body[: max(1, len(body) // 2)], headers=resp.headers)
@@ -624,3 +629,18 @@ class Sandbox:
         return {"phone_calls_cached": self.phone_days.cached_items, "phone_days_generated": self.phone_days.generated,
                 "cc_cached": self.cc_days.cached_items, "zoho_cached": self.zoho_days.cached_items}
 
+
+
+def _drop_last_leg(resp: Response) -> bool:
+    """The "leg_removed" fault: a detail answer loses its last leg, as when the vendor rewrites a
+    call's routing after it was first loaded. False when the answer has fewer than two legs."""
+    if resp.status != 200:
+        return False
+    body = json.loads(resp.encode())
+    for name in LEG_ARRAYS:
+        legs = body.get(name) if isinstance(body, dict) else None
+        if isinstance(legs, list) and len(legs) >= 2:
+            legs.pop()
+            resp.obj, resp.body = body, None
+            return True
+    return False

@@ -75,9 +75,11 @@ def zoom_phone(
         calls = dlt.resource(account_calls, name=fam.table, primary_key=fam.key,
                              write_disposition="merge")(client, clock, fam, account_name, int(page_size), cursor)
         calls.selected = fam.table in wanted
+        # merge_key = the parent: a re-fetched call's legs replace the ones loaded before, so a leg
+        # the vendor dropped from the call does not linger (delete-insert deletes by either key)
         details = dlt.transformer(call_details, name=fam.detail_resource, table_name=fam.child_table,
-                                  primary_key=fam.child_key, write_disposition="merge")(
-            client, fam, int(detail_workers), account_name)
+                                  primary_key=fam.child_key, merge_key=fam.parent_column,
+                                  write_disposition="merge")(client, fam, int(detail_workers), account_name)
         sync = dlt.transformer(user_sync, name=fam.sync_resource, primary_key=list(fam.sync_key),
                                write_disposition="merge")(client, fam, start, end, account_name)
         out.append(calls)

@@ -159,6 +159,37 @@ def test_backfill_reads_a_closed_range_and_keeps_the_nightly_state(small_sandbox
                     start, end)) == expected
 
 
+@pytest.mark.parametrize("fam", ["logs", "history"])
+def test_a_leg_dropped_by_the_vendor_is_dropped_from_the_warehouse(small_sandbox, warehouse, fam):
+    sb = small_sandbox()
+    pl = warehouse("zoom_phone")
+    table, key, parent, route = {
+        "logs": ("call_log_legs", "id", "call_log_id", "GET /phone/call_logs/{id}"),
+        "history": ("call_elements", "call_element_id", "call_history_uuid",
+                    "GET /phone/call_history/{callHistoryUuid}"),
+    }[fam]
+    resources = ["call_logs", "call_log_details"] if fam == "logs" else ["call_history", "call_history_details"]
+    now = sb.clock.now()
+    day = {"start_date": (now - dt.timedelta(days=3)).isoformat(), "end_date": (now - dt.timedelta(days=2)).isoformat()}
+
+    def legs() -> dict[str, int]:
+        return dict(rows(pl, f"SELECT {parent}, count(*) FROM {table} GROUP BY 1"))
+
+    pl.run(source(sb, resources=resources, **day))
+    before = legs()
+    # the same day read again (a backfill re-fetches every detail); one call now has a leg less
+    sb.inject_fault(route, "leg_removed")
+    pl.run(source(sb, resources=resources, **day))
+    after = legs()
+    changed = {call: (n, after.get(call)) for call, n in before.items() if after.get(call) != n}
+    assert len(changed) == 1 and [(n - 1) for n, _ in changed.values()] == [m for _, m in changed.values()]
+    assert set(after) == set(before)
+    assert rows(pl, f"SELECT count(*) - count(DISTINCT {key}) FROM {table}")[0][0] == 0
+    # and back: the leg reappears once, not twice
+    pl.run(source(sb, resources=resources, **day))
+    assert legs() == before
+
+
 def test_a_vanished_call_is_skipped_with_a_warning(small_sandbox, caplog):
     sb = small_sandbox(days=2, calls_per_day=5)
     real = sb.truth.call_logs(sb.clock.now() - dt.timedelta(days=1), None)[0]["id"]
