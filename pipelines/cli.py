@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 from typing import Any
@@ -23,9 +25,11 @@ from pipelines.errors import (
     EXIT_USAGE,
     OK,
     ConfigError,
+    Terminated,
     UsageError,
     combine_exit_codes,
     describe,
+    interrupted_exit,
 )
 from pipelines.registry import SOURCES
 from pipelines.warehouse import (
@@ -347,19 +351,38 @@ def main(argv: Sequence[str] | None = None, *, clock: Any = None, console: Conso
     _setup_logging(args.verbose)
     console = console or Console(verbose=args.verbose)
     console.verbose = console.verbose or args.verbose
+    previous = _stop_on_sigterm()
     try:
         return COMMANDS[args.command](args, console, clock)
     except ConfigError as exc:  # includes UsageError: nothing was requested
         console.error(redact(describe(exc)))
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        console.error("interrupted")
-        return 130
+    except KeyboardInterrupt as exc:
+        why = "SIGTERM" if isinstance(exc, Terminated) else "Ctrl-C"
+        console.error(f"interrupted ({why}): nothing is lost, the next run goes on from the last "
+                      "saved state")
+        return interrupted_exit(exc)
     except Exception as exc:  # noqa: BLE001 - last resort: one line, traceback only with --verbose
         console.error(redact(describe(exc)))
         if args.verbose:
             console.note(redact("".join(traceback.format_exception(exc))))
         return EXIT_FAILED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _stop_on_sigterm() -> Any:
+    """SIGTERM (a scheduler's timeout, a container stop) unwinds like Ctrl-C instead of dying on
+    the spot. Returns the handler it replaced (None off the main thread, where Python cannot
+    install one)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def terminate(signum: int, frame: Any) -> None:
+        raise Terminated()
+
+    return signal.signal(signal.SIGTERM, terminate)
 
 
 def entry() -> None:

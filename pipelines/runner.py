@@ -27,11 +27,15 @@ from pipelines import runs
 from pipelines.console import Console
 from pipelines.errors import (
     BUSY,
+    EXIT_TERMINATED,
     FAILED,
+    INTERRUPTED,
     OK,
     OUTCOME_EXIT,
     QUOTA,
     QuotaExhausted,
+    Terminated,
+    chain,
     classify,
     describe,
     root_cause,
@@ -71,7 +75,7 @@ class Job:
 @dataclass
 class SourceResult:
     source: str
-    outcome: str  # ok | failed | quota | busy | config
+    outcome: str  # ok | failed | quota | busy | config | interrupted
     seconds: float = 0.0
     rows: dict[str, int] = field(default_factory=dict)
     requests: dict[str, int] = field(default_factory=dict)
@@ -80,10 +84,11 @@ class SourceResult:
     retry_at: dt.datetime | None = None
     exception: BaseException | None = None
     notes: list[str] = field(default_factory=list)
+    terminated: bool = False  # interrupted by SIGTERM rather than Ctrl-C
 
     @property
     def exit_code(self) -> int:
-        return OUTCOME_EXIT[self.outcome]
+        return EXIT_TERMINATED if self.terminated else OUTCOME_EXIT[self.outcome]
 
     @property
     def total_requests(self) -> int:
@@ -219,10 +224,14 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
             if info is not None:
                 info.raise_on_failed_jobs()
                 result.load_ids.extend(info.loads_ids)
-    except KeyboardInterrupt:
-        result.outcome, result.error = FAILED, "interrupted (Ctrl-C); the next run resumes from here"
-        raise
     except BaseException as exc:  # noqa: BLE001 - every failure becomes this source's outcome
+        # Ctrl-C / SIGTERM stop the whole command, even when dlt wrapped them in PipelineStepFailed
+        stop = next((e for e in chain(exc) if isinstance(e, KeyboardInterrupt)), None)
+        if stop is not None:
+            result.terminated = isinstance(stop, Terminated)
+            why = "SIGTERM" if result.terminated else "Ctrl-C"
+            result.outcome, result.error = INTERRUPTED, f"interrupted ({why}); the next run resumes from here"
+            raise stop from None
         outcome = classify(exc)
         result.outcome = outcome if outcome in (QUOTA, BUSY) else FAILED
         result.error = wh.redact(describe(exc))

@@ -165,8 +165,11 @@ def detail_page(client: ApiClient, fam: Family, parents: pa.Table, workers: int,
     keys = [str(k) for k in parents.column(fam.key).to_pylist()]
     if not keys:
         return None
-    with ThreadPoolExecutor(max(1, min(workers, len(keys)))) as pool:
+    pool = ThreadPoolExecutor(max(1, min(workers, len(keys))))
+    try:
         details = list(pool.map(lambda key: fetch_detail(client, fam, key), keys))
+    finally:  # on a failure or an interrupt, the page's requests not yet sent are not sent
+        pool.shutdown(wait=True, cancel_futures=True)
     rows: list[dict[str, Any]] = []
     for key, detail in zip(keys, details, strict=True):
         if detail is not None:

@@ -1,4 +1,4 @@
-"""Run lock (second concurrent run refused, killed holder detected) and `kill -9` recovery."""
+"""Run lock (second concurrent run refused, killed holder detected), SIGTERM, and `kill -9` recovery."""
 
 from __future__ import annotations
 
@@ -144,6 +144,38 @@ def test_second_run_refused_then_killed_run_recovered(live, make_wh):
     status = cli(["status", "--source", SOURCE, *where(wh)], env)
     assert status.returncode == 0, status.stderr
     assert "run  ok" in status.stdout and "recent runs  run ok, run interrupted" in status.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("sig", "code_expected", "name"), [(signal.SIGTERM, 143, "SIGTERM"),
+                                                            (signal.SIGINT, 130, "Ctrl-C")])
+def test_sigterm_or_ctrl_c_stops_cleanly_and_the_next_run_completes(live, make_wh, sig, code_expected, name):
+    """A scheduler's timeout or a container stop sends SIGTERM (a user, Ctrl-C): the run stops
+    within seconds, records itself as interrupted, frees its lock, and the next run completes."""
+    wh = make_wh("warehouse")
+    env = cli_env(live)
+    live.config.latency_ms = 300  # still extracting (detail requests in flight) when the signal comes
+    run = Watched(cli_popen(["run", "--source", SOURCE, *where(wh)], env))
+    try:
+        assert run.wait_for(f"{SOURCE}: extract"), "".join(run.lines)
+        time.sleep(1.0)
+        os.kill(run.proc.pid, sig)
+        code = run.proc.wait(timeout=30)
+    finally:
+        run.kill9()
+    text = "".join(run.lines)
+    assert code == code_expected, text
+    assert f"interrupted ({name})" in text and "next run" in text
+    live.config.latency_ms = 0
+
+    again = cli(["run", "--source", SOURCE, *where(wh)], env)
+    assert again.returncode == 0, again.stderr
+    assert "did not finish" not in again.stderr  # the lock was released, not taken over
+    snap = snapshot(wh, [SOURCE])
+    assert_no_duplicates(snap)
+    assert snap == clean_snapshot(make_wh)
+    status = cli(["status", "--source", SOURCE, *where(wh)], env)
+    assert "recent runs  run ok, run interrupted" in status.stdout, status.stdout
 
 
 @pytest.mark.slow
