@@ -38,6 +38,26 @@ def sandbox_env(sandbox, monkeypatch):
 
 
 @pytest.fixture
+def sandbox_factory(monkeypatch):
+    """Factory: start a sandbox from SandboxConfig keyword arguments and point the env at it
+    (at the latest one made); every one made is stopped after the test."""
+    from sandbox import Sandbox, SandboxConfig
+
+    opened = []
+
+    def make(**config):
+        sb = Sandbox(SandboxConfig(**config)).start()
+        opened.append(sb)
+        for key, value in sb.env().items():
+            monkeypatch.setenv(key, value)
+        return sb
+
+    yield make
+    for sb in opened:
+        sb.stop()
+
+
+@pytest.fixture
 def warehouse(tmp_path):
     """Factory of dlt pipelines into one throw-away DuckDB file (one pipeline per source)."""
     path = tmp_path / "warehouse.duckdb"

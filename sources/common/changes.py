@@ -55,7 +55,7 @@ class ChangeFilter:
     def changed(self, key: str, row: Mapping[str, Any], cursor: dt.datetime | str | None) -> bool:
         """True if the row is new or changed; remembers it when the next run will re-read it."""
         known = self._seen.get(key)
-        when = parse_ts(cursor) if cursor is not None else None
+        when = parse_ts(cursor)
         cursor_text = when.isoformat() if when is not None else ""
         remember = cursor_text >= self._remember_from
         if known is None and not remember:

@@ -92,8 +92,8 @@ def setting(key: str, default: Any = _MISSING, *, secret: bool = False, required
     """
     if required is None:
         required = default is _MISSING
-    if cast is None and default is not _MISSING and default is not None:
-        cast = type(default) if type(default) in (int, float, bool) else None
+    if cast is None and type(default) in (int, float, bool):
+        cast = type(default)
     if override is not _MISSING and override is not None:
         value = override
     else:
@@ -163,23 +163,15 @@ class _Settings:
 
 
 def _common(get: _Settings) -> dict[str, Any]:
+    """The ApiClient keyword arguments both providers read the same way."""
     return {
         "connect_timeout": get("connect_timeout", 10.0, positive=True),
         "read_timeout": get("read_timeout", 60.0, positive=True),
-        "max_retries": get("max_retries", 6, minimum=0),
-        "backoff_base": get("backoff_base", 1.0, positive=True),
-        "backoff_max": get("backoff_max", 60.0, positive=True),
+        "retry": RetryPolicy(max_retries=get("max_retries", 6, minimum=0),
+                             backoff_base=get("backoff_base", 1.0, positive=True),
+                             backoff_max=get("backoff_max", 60.0, positive=True)),
         "pool_size": get("pool_size", 32, positive=True),
     }
-
-
-def _client(provider: str, section: str, base_url: str, auth: Any, limiters: dict[str, RateLimiter],
-            common: dict[str, Any], clock: Clock) -> ApiClient:
-    retry = RetryPolicy(max_retries=common["max_retries"], backoff_base=common["backoff_base"],
-                        backoff_max=common["backoff_max"])
-    return ApiClient(provider, base_url, auth, limiters, clock=clock, connect_timeout=common["connect_timeout"],
-                     read_timeout=common["read_timeout"], retry=retry, pool_size=common["pool_size"],
-                     config_section=section)
 
 
 def build_zoom_client(clock: Clock | None = None, **overrides: Any) -> ApiClient:
@@ -213,7 +205,7 @@ def build_zoom_client(clock: Clock | None = None, **overrides: Any) -> ApiClient
                                       clock, margin)
                 for label, rate in rates.items()}
     auth = ZoomS2SAuth(token_url, str(account_id), str(client_id), str(client_secret), clock=clock)
-    return _client("zoom", ZOOM, base_url, auth, limiters, common, clock)
+    return ApiClient("zoom", base_url, auth, limiters, clock=clock, config_section=ZOOM, **common)
 
 
 def zoho_hosts(data_centre: str) -> tuple[str, str]:
@@ -243,4 +235,4 @@ def build_zoho_client(clock: Clock | None = None, **overrides: Any) -> ApiClient
     get.check_unused()
     limiters = {"default": shared_limiter("zoho_voice", "default", rpm, 60.0, None, clock, margin)}
     auth = ZohoRefreshAuth(token_url, str(client_id), str(client_secret), str(refresh_token), clock=clock)
-    return _client("zoho_voice", ZOHO, base_url, auth, limiters, common, clock)
+    return ApiClient("zoho_voice", base_url, auth, limiters, clock=clock, config_section=ZOHO, **common)

@@ -442,14 +442,9 @@ class ApiClient:
                 raise QuotaExhausted(exc.message, retry_at=exc.retry_at, hint=exc.hint, **where) from None
             token = self.auth.token(self._post_token)
             self._count(endpoint)
-            status, cause, retry_after, malformed = None, "", None, False
-            try:
-                response = self._http.request(method, url, params=params, headers=self.auth.header(token))
-            except httpx.TimeoutException as exc:
-                cause = f"timeout ({type(exc).__name__})"
-            except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-                cause = f"connection error ({type(exc).__name__}: {self._redact(str(exc))})"
-            else:
+            status, retry_after, malformed = None, None, False
+            response, cause = self._send(method, url, params=params, headers=self.auth.header(token))
+            if response is not None:
                 status = response.status_code
                 outcome, value = self._classify(response, where, limiter, label)
                 if outcome is None:
@@ -503,6 +498,15 @@ class ApiClient:
     def _redact(self, text: str) -> str:
         return _redact(text, self.auth.secrets())
 
+    def _send(self, method: str, url: str, **kwargs: Any) -> tuple[httpx.Response | None, str]:
+        """(response, "") or, on a timeout or connection error, (None, its redacted description)."""
+        try:
+            return self._http.request(method, url, **kwargs), ""
+        except httpx.TimeoutException as exc:
+            return None, f"timeout ({type(exc).__name__})"
+        except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            return None, f"connection error ({type(exc).__name__}: {self._redact(str(exc))})"
+
     def _post_token(self, url: str, data: dict[str, str], basic: tuple[str, str] | None) -> httpx.Response:
         """The token request, retried on transport errors, 429 and 5xx like an API call."""
         where = {"provider": self.provider, "method": "POST", "endpoint": "token"}
@@ -510,13 +514,8 @@ class ApiClient:
         while True:
             self._count("_token")
             status, retry_after = None, None
-            try:
-                response = self._http.post(url, data=data, auth=basic)
-            except httpx.TimeoutException as exc:
-                cause = f"timeout ({type(exc).__name__})"
-            except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-                cause = f"connection error ({type(exc).__name__}: {self._redact(str(exc))})"
-            else:
+            response, cause = self._send("POST", url, data=data, auth=basic)
+            if response is not None:
                 status = response.status_code
                 if status != 429 and status < 500:
                     return response

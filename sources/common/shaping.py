@@ -205,7 +205,7 @@ _NATIVE = {
 }
 
 
-def _typed_array(name: str, kind: str, values: list[Any]) -> tuple[pa.Array, pa.Array | None]:
+def _typed_array(kind: str, values: list[Any]) -> tuple[pa.Array, pa.Array | None]:
     """Typed column plus, when some values did not parse, a text column of those raw values."""
     arrow_type = _ARROW_TYPES[kind]
     native = _NATIVE.get(kind)
@@ -263,7 +263,7 @@ def rows_to_arrow(
     names: list[str] = []
     arrays: list[pa.Array] = []
     for name, kind in columns.items():
-        typed, raw = _typed_array(name, kind, [r.get(name) for r in rows])
+        typed, raw = _typed_array(kind, [r.get(name) for r in rows])
         names.append(name)
         arrays.append(typed)
         if raw is not None:

@@ -75,9 +75,8 @@ def zoom_time(value: dt.datetime) -> str:
 
 def zoom_range(start: dt.datetime, end: dt.datetime) -> dict[str, str]:
     """`from`/`to` query parameters for the half-open window [start, end)."""
-    last_second = to_utc(end) - dt.timedelta(seconds=1)
-    if last_second < to_utc(start):
-        last_second = to_utc(start)
+    start = to_utc(start)
+    last_second = max(to_utc(end) - dt.timedelta(seconds=1), start)
     return {"from": zoom_time(start), "to": zoom_time(last_second)}
 
 

@@ -26,7 +26,7 @@ MAX_WINDOW_RESTARTS = 3
 
 
 def is_expired_page_token(error: ApiError) -> bool:
-    text = f"{error.message or ''}".lower()
+    text = (error.message or "").lower()
     return error.status in (400, 404) and ("page token" in text or "next_page_token" in text)
 
 

@@ -86,15 +86,15 @@ def call_logs(
     start_time: dlt.sources.incremental[dt.datetime],
 ) -> Iterator[pa.Table]:
     """One Arrow table per page of GET /rest/json/zv/logs, windows up to now minus a settle margin."""
+    now = to_utc(clock.now())
     start = to_utc(start_time.start_value)
-    end = to_utc(clock.now()) - settings.SETTLE
-    if start_time.end_value is not None:
+    end = now - settings.SETTLE
+    backfill = start_time.end_value is not None
+    if backfill:
         end = min(end, to_utc(start_time.end_value))
     # a backfill (closed range) reloads its range as asked and leaves the nightly memory alone
-    backfill = start_time.end_value is not None
     changes = None if backfill else ChangeFilter(
-        dlt.current.resource_state(), keep_after=start,
-        remember_after=remember_from(to_utc(clock.now()), start_time.lag),
+        dlt.current.resource_state(), keep_after=start, remember_after=remember_from(now, start_time.lag),
     )
     seen: set[str] = set()
     for window in month_windows(start, end, settings.WINDOW_DAYS):

@@ -77,7 +77,6 @@ def iter_window_logs(
         ("toDate", format_date(window[1] + pad, date_format)),
     ]
     for attempt in range(1, settings.MAX_WINDOW_READS + 1):
-        first_total: int | None = None
         totals: set[int] = set()
         read: set[str] = set()
         offset = 0
@@ -98,8 +97,6 @@ def iter_window_logs(
                 total = int(total)
             if isinstance(total, int):
                 totals.add(total)
-                if first_total is None:
-                    first_total = total
             fresh = []
             for row in logs:
                 logid = str(require_key(row, "logid", where)).strip()
@@ -112,7 +109,7 @@ def iter_window_logs(
             offset += len(logs)
             if not logs or len(logs) < page_size or (totals and offset >= max(totals)):
                 break
-        if first_total is None or (len(totals) == 1 and len(read) >= first_total):
+        if not totals or (len(totals) == 1 and len(read) >= min(totals)):  # one total, all of it read
             return
         log.warning(
             "%s: meta.total moved while paging (%s) or rows were missing (%d read); "

@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from sources.common.args import arg_error, check_common, check_range, date_arg, resources_arg
 from sources.common.config import build_zoom_client
-from sources.common.http import ApiClient
+from sources.common.http import ApiClient, ApiError
 from sources.common.windows import lookback_start, to_utc
 
 from . import helpers, settings
@@ -61,7 +61,7 @@ def zoom_phone(
     end = date_arg(SOURCE, "end_date", end_date)
     client = client or build_zoom_client(clock)
     clock = clock or client.clock
-    start = start or lookback_start(to_utc(clock.now()))
+    start = start or lookback_start(clock.now())
     check_range(SOURCE, start, end)
 
     users = dlt.resource(users_pages, name="users", primary_key="id", write_disposition="merge")(
@@ -142,7 +142,7 @@ def user_sync(
                 keep = token
                 if rows:
                     yield helpers.to_arrow(rows, fam.sync_columns, keys, account_name, fam.sync_nested)
-        except helpers.ApiError as error:
+        except ApiError as error:
             if not helpers.skip_user(error):
                 raise
             log.warning("%s: user %s skipped, no Zoom Phone data for them (HTTP %s, code %s: %s)",

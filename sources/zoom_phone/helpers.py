@@ -29,7 +29,7 @@ from .settings import Family
 log = logging.getLogger(__name__)
 
 # per-user errors that mean "this user has no Zoom Phone data for us": skip the user
-SKIP_USER_CODES = {3161, 1001}
+SKIP_USER_CODES = {"3161", "1001"}  # compared as text: Zoom sends codes as numbers or strings
 SKIP_USER_STATUSES = {404}
 
 
@@ -205,7 +205,7 @@ def iter_users(client: ApiClient, page_size: int = s.USERS_PAGE_SIZE) -> Iterato
 
 def skip_user(error: ApiError) -> bool:
     """Per-user answers meaning "no Zoom Phone data for this user" (no licence, gone)."""
-    return error.status in SKIP_USER_STATUSES or str(error.code) in {str(c) for c in SKIP_USER_CODES}
+    return error.status in SKIP_USER_STATUSES or str(error.code) in SKIP_USER_CODES
 
 
 def sync_pages(

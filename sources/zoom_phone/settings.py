@@ -21,7 +21,6 @@ LIGHT, MEDIUM, HEAVY = "light", "medium", "heavy"
 MAX_PAGE_SIZE = 300  # call logs / call history list pages
 USERS_PAGE_SIZE = 100  # GET /phone/users maximum
 SYNC_COUNT = 250  # per-user sync `count` maximum (legacy doc)
-DEFAULT_LOOKBACK_MONTHS = 6
 
 USERS_PATH = "/phone/users"
 

@@ -80,12 +80,9 @@ class FakeServer:
             route = self.routes.get((request.method, request.path))
             if route is None:
                 return Reply(404, {"code": 404, "message": f"no route {request.method} {request.path}"})
-            if callable(route):
-                handler = route
-            else:
-                reply = route.pop(0) if len(route) > 1 else route[0]
-                return reply
-        return handler(request)
+            if not callable(route):
+                return route.pop(0) if len(route) > 1 else route[0]
+        return route(request)  # outside the lock: a handler may delay its answer
 
     def __enter__(self) -> FakeServer:
         self._thread.start()

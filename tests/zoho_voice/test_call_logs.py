@@ -12,7 +12,7 @@ from sources.common.config import build_zoho_client
 from sources.common.http import ApiError, ConfigError, QuotaExhausted
 from sources.zoho_voice import settings, zoho_voice
 from sources.zoho_voice.helpers import iter_window_logs
-from tests.zoho_voice.conftest import START_DATE, loaded_ids, query, run_zoho, truth_ids
+from tests.zoho_voice.support import START_DATE, loaded_ids, query, run_zoho, truth_ids
 
 LOGS = "GET /rest/json/zv/logs"
 UTC = dt.UTC

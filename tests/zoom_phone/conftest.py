@@ -16,23 +16,11 @@ def sandbox_config():
                          zoho_calls_per_day=0, start=SANDBOX_START)
 
 
+SMALL = dict(seed=11, users=4, calls_per_day=30, days=6, cc_calls_per_day=0, zoho_calls_per_day=0,
+             start=SANDBOX_START)
+
+
 @pytest.fixture
-def small_sandbox(monkeypatch):
+def small_sandbox(sandbox_factory):
     """Factory: a few days of a busier company (SandboxConfig overrides), env pointing at it."""
-    from sandbox import Sandbox, SandboxConfig
-
-    opened = []
-
-    def make(**overrides):
-        values = dict(seed=11, users=4, calls_per_day=30, days=6, cc_calls_per_day=0,
-                      zoho_calls_per_day=0, start=SANDBOX_START)
-        values.update(overrides)
-        sb = Sandbox(SandboxConfig(**values)).start()
-        opened.append(sb)
-        for key, value in sb.env().items():
-            monkeypatch.setenv(key, value)
-        return sb
-
-    yield make
-    for sb in opened:
-        sb.stop()
+    return lambda **overrides: sandbox_factory(**{**SMALL, **overrides})

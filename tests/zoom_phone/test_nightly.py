@@ -134,7 +134,7 @@ def test_six_month_load_worked_example_and_next_nights(sandbox_env, warehouse, c
     assert ts(requests_to(sb, LOGS)[0]["from"]) >= sb.clock.now() - dt.timedelta(days=3)
     assert sb.requests[LOG_DETAIL] == 0 and sb.requests[HISTORY_DETAIL] == 0
     for route, name in ((LOG_SYNC, "user_call_logs"), (HISTORY_SYNC, "user_call_history")):
-        isyncs = [q for q in requests_to(sb, route, 200)]
+        isyncs = requests_to(sb, route, 200)
         assert {q["sync_type"] for q in isyncs} == {"ISync"}
         assert {q["sync_token"] for q in isyncs} == set(tokens[name].values())
 
