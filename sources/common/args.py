@@ -12,6 +12,7 @@ from typing import Any
 
 from sources.common.config import env_var
 from sources.common.http import ConfigError
+from sources.common.shaping import clean_text
 from sources.common.windows import to_utc
 
 
@@ -31,17 +32,28 @@ def date_arg(source: str, name: str, value: Any) -> dt.datetime | None:
                         "type an ISO date like 2026-06-01 or 2026-06-01T00:00:00Z") from None
 
 
+def list_arg(source: str, name: str, value: str | Sequence[Any] | None) -> list[str]:
+    """A list, a comma-separated string or a JSON list (as dlt hands over a TOML list or an env
+    var like '["a", "b"]') -> stripped non-empty texts without repeats."""
+    if value is None:
+        return []
+    if isinstance(value, str) and value.strip().startswith("["):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise arg_error(source, name, f"cannot read {value!r} as a list", 'type ["a", "b"] or a,b') from None
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return list(dict.fromkeys(t for t in (clean_text(v) for v in items) if t))
+
+
 def resources_arg(
     source: str, value: str | Sequence[str] | None, known: Sequence[str], aliases: Mapping[str, str] | None = None
 ) -> set[str]:
     """Resource names from a list, a JSON list or a comma-separated string; None -> all known."""
     if value is None:
         return set(known)
-    if isinstance(value, str):
-        text = value.strip()
-        value = json.loads(text) if text.startswith("[") else text.split(",")
     aliases = aliases or {}
-    names = {aliases.get(n.strip(), n.strip()) for n in value if n and n.strip()}
+    names = {aliases.get(n, n) for n in list_arg(source, "resources", value)}
     unknown = sorted(names - set(known))
     if unknown:
         raise arg_error(source, "resources", f"unknown {unknown}", f"choose from {list(known)}")

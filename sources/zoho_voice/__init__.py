@@ -12,7 +12,7 @@ from typing import Any
 import dlt
 import pyarrow as pa
 
-from sources.common.args import check_common, check_range, date_arg, resources_arg
+from sources.common.args import check_common, check_range, date_arg, list_arg, resources_arg
 from sources.common.changes import ChangeFilter, remember_from
 from sources.common.config import build_zoho_client
 from sources.common.http import ApiClient
@@ -64,7 +64,8 @@ def zoho_voice(
         start = to_utc(clock.now()) - dt.timedelta(days=settings.DEFAULT_START_DAYS)
     check_range(SOURCE, start, end)
     params = filter_params(
-        call_type=call_type, department_id=department_id, group_ids=group_ids, number_ids=number_ids,
+        call_type=call_type, department_id=list_arg(SOURCE, "department_id", department_id),
+        group_ids=list_arg(SOURCE, "group_ids", group_ids), number_ids=list_arg(SOURCE, "number_ids", number_ids),
         agent=agent, is_voicemail=is_voicemail, is_recording=is_recording,
     )
     cursor = dlt.sources.incremental(

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import dlt
 import pyarrow as pa
 
-from sources.common.args import arg_error
+from sources.common.args import list_arg
 from sources.common.http import ApiClient
 from sources.common.shaping import BOOL, clean_text, flatten, rows_to_arrow
 from sources.common.zoom_paging import iter_window_pages
@@ -19,21 +18,6 @@ from sources.common.zoom_paging import iter_window_pages
 from . import settings
 
 Query = list[tuple[str, Any]]
-
-
-def as_list(value: str | Sequence[Any] | None, name: str = "") -> list[str]:
-    """A list, a comma-separated string or a JSON list (as dlt hands over a TOML list)
-    -> stripped non-empty texts without repeats."""
-    if value is None:
-        return []
-    if isinstance(value, str) and value.strip().startswith("["):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise arg_error("zoom_contact_center", name, f"cannot read {value!r} as a list",
-                            'type ["a", "b"] or a,b') from None
-    items = value.split(",") if isinstance(value, str) else list(value)
-    return list(dict.fromkeys(t for t in (clean_text(v) for v in items) if t))
 
 
 def filter_queries(**filters: Any) -> list[Query]:
@@ -48,10 +32,10 @@ def filter_queries(**filters: Any) -> list[Query]:
         if value:
             base.append((name, value))
     for name in settings.LIST_FILTERS:
-        base += [(name, v) for v in as_list(filters.get(name), name)]
+        base += [(name, v) for v in list_arg("zoom_contact_center", name, filters.get(name))]
     chunked = []
     for name in settings.ID_FILTERS:
-        ids = as_list(filters.get(name), name)
+        ids = list_arg("zoom_contact_center", name, filters.get(name))
         step = settings.MAX_IDS_PER_REQUEST
         chunks = [ids[i: i + step] for i in range(0, len(ids), step)]
         chunked.append([[(name, ",".join(chunk))] for chunk in chunks] or [[]])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 
 import pytest
@@ -171,11 +172,12 @@ def test_zoho_error_body_names_code_and_message(zoho_sandbox, warehouse):
     assert "ZVT011" in str(failed.value) and "callType" in str(failed.value)
 
 
-def test_filters_send_only_what_is_set(zoho_sandbox, warehouse):
+@pytest.mark.parametrize("as_json", [False, True])  # True: as an env var hands over a TOML list
+def test_filters_send_only_what_is_set(zoho_sandbox, warehouse, as_json):
     sb = zoho_sandbox(zoho_calls_per_day=60)
     numbers = ["198000002125031", "198000002125044"]
-    _, end = run_zoho(sb, warehouse, start_date="2026-11-14", call_type="incoming", number_ids=numbers,
-                      is_recording=True)
+    _, end = run_zoho(sb, warehouse, start_date="2026-11-14", call_type="incoming",
+                      number_ids=json.dumps(numbers) if as_json else numbers, is_recording=True)
     expected = {r["logid"] for r in sb.truth.zoho_logs("2026-11-14", end)
                 if r["call_type"] == "incoming" and r["number_id"] in numbers
                 and r["call_recording_transcription_status"] == "completed"}
@@ -189,6 +191,8 @@ def test_filters_send_only_what_is_set(zoho_sandbox, warehouse):
     ({"start_date": "2026-11-10", "end_date": "2026-11-01"}, "end_date"),
     ({"page_size": 500}, "page_size"),
     ({"resources": ["calls"]}, "resources"),
+    ({"resources": '["call_logs"'}, "resources"),
+    ({"start_date": "2026-11-10", "number_ids": '["198", 199'}, "number_ids"),
 ])
 def test_bad_arguments_say_what_to_type(kwargs, key):
     with pytest.raises(ConfigError, match=f"sources.zoho_voice.{key}"):
