@@ -31,6 +31,10 @@ SECONDS = "seconds"  # "mm:ss" / "h:mm:ss" / number -> integer seconds
 
 Columns = Mapping[str, str]
 
+# undeclared fields named like this are ids / numbers / codes: text, never inferred as numbers
+# (extension numbers arrive as JSON numbers on some rows and strings on others)
+ID_SUFFIXES = ("_id", "_uuid", "_number", "_code", "_ext_id")
+
 UTC = dt.UTC
 MONEY_TYPE = pa.decimal128(18, 6)
 TS_TYPE = pa.timestamp("us", tz="UTC")
@@ -238,11 +242,9 @@ def _typed_array(kind: str, values: list[Any]) -> tuple[pa.Array, pa.Array | Non
     return typed, (pa.array(raw, pa.string()) if failed else None)
 
 
-def _inferred_array(values: list[Any]) -> pa.Array | None:
+def _inferred_array(values: list[Any]) -> pa.Array:
     """Type for an undeclared field. Lists and objects become JSON text: the same in DuckDB and
     Postgres (whose csv/COPY loader cannot take nested Arrow columns), and queryable as JSON."""
-    if all(v is None for v in values):
-        return None
     if any(isinstance(v, (str, list, dict)) for v in values):
         return pa.array([clean_text(v) for v in values], pa.string())
     try:
@@ -252,18 +254,23 @@ def _inferred_array(values: list[Any]) -> pa.Array | None:
 
 
 def rows_to_arrow(
-    rows: list[Mapping[str, Any]], columns: Columns, keys: Iterable[str] = ()
+    rows: list[Mapping[str, Any]], columns: Columns, keys: Iterable[str] = (),
+    constants: Mapping[str, Any] | None = None,
 ) -> pa.Table:
     """Build one Arrow table from a page of (already flattened) rows.
 
     Every declared column is present (typed nulls if absent), then unknown fields
-    in first-seen order with inferred types. All-null unknown fields are skipped.
-    `keys` (the merge key columns) are marked not-null, as dlt declares them.
+    in first-seen order with inferred types; unknown fields named like ids (ID_SUFFIXES)
+    are text. All-null unknown fields are skipped. `keys` (the merge key columns) are
+    marked not-null, as dlt declares them. `constants`: values of declared columns that
+    are the same on every row of the page (source_provider, source_account).
     """
+    constants = constants or {}
     names: list[str] = []
     arrays: list[pa.Array] = []
     for name, kind in columns.items():
-        typed, raw = _typed_array(kind, [r.get(name) for r in rows])
+        values = [constants[name]] * len(rows) if name in constants else [r.get(name) for r in rows]
+        typed, raw = _typed_array(kind, values)
         names.append(name)
         arrays.append(typed)
         if raw is not None:
@@ -275,10 +282,11 @@ def rows_to_arrow(
             if key not in columns and key not in extra:
                 extra[key] = None
     for key in extra:
-        array = _inferred_array([r.get(key) for r in rows])
-        if array is not None:
-            names.append(key)
-            arrays.append(array)
+        values = [r.get(key) for r in rows]
+        if all(v is None for v in values):
+            continue
+        names.append(key)
+        arrays.append(_typed_array(TEXT, values)[0] if key.endswith(ID_SUFFIXES) else _inferred_array(values))
     not_null = set(keys)
     schema = pa.schema(
         [pa.field(n, a.type, nullable=n not in not_null) for n, a in zip(names, arrays, strict=True)]

@@ -109,8 +109,7 @@ def call_logs(
                     continue
                 row = flatten(raw, settings.NESTED)
                 row["duration_s"] = row.get("duration")
-                row["source_provider"] = settings.PROVIDER
-                row["source_account"] = account_name
                 rows.append(row)
             if rows:
-                yield rows_to_arrow(rows, settings.COLUMNS, keys=["logid"])
+                yield rows_to_arrow(rows, settings.COLUMNS, keys=["logid"], constants={
+                    "source_provider": settings.PROVIDER, "source_account": account_name})

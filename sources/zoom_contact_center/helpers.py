@@ -94,10 +94,10 @@ def shape_page(page: Sequence[Mapping[str, Any]], account_name: str) -> dict[str
         row = {k: v for k, v in raw.items() if k not in settings.OBJECT_LISTS and k not in lists}
         row = flatten(row)
         row.update({name: ",".join(v for v in values if v) or None for name, values in lists.items()})
-        row.update(engagement_id=key, **common)
+        row["engagement_id"] = key
         parents.append(row)
 
-        child = {"engagement_id": key, "start_time": start, **common}
+        child = {"engagement_id": key, "start_time": start}
         for field, table in settings.OBJECT_LISTS.items():
             rows = [
                 {**(flatten(item) if isinstance(item, Mapping) else {"value": item}), **child, "position": i}
@@ -111,10 +111,12 @@ def shape_page(page: Sequence[Mapping[str, Any]], account_name: str) -> dict[str
         ]
         children[settings.ATTRIBUTES_TABLE] += attributes or [_tombstone(child, attribute="")]
 
-    tables = {"voice_calls": rows_to_arrow(parents, settings.VOICE_CALL_COLUMNS, keys=[settings.KEY])}
+    tables = {"voice_calls": rows_to_arrow(parents, settings.VOICE_CALL_COLUMNS, keys=[settings.KEY],
+                                           constants=common)}
     for table, columns in settings.CHILD_COLUMNS.items():
         tables[table] = rows_to_arrow(
-            children[table], {**columns, settings.TOMBSTONE: BOOL}, keys=settings.CHILD_KEYS[table]
+            children[table], {**columns, settings.TOMBSTONE: BOOL}, keys=settings.CHILD_KEYS[table],
+            constants=common,
         )
     return tables
 

@@ -43,16 +43,6 @@ def _when(value: Any) -> dt.datetime | None:
         return None
 
 
-def columns_for(rows: Iterable[Mapping[str, Any]], declared: Mapping[str, str]) -> dict[str, str]:
-    """Declared columns plus TEXT for undeclared id/number/code fields (never inferred as ints)."""
-    columns = dict(declared)
-    for row in rows:
-        for name in row:
-            if name not in columns and name.endswith(s.TEXT_SUFFIXES):
-                columns[name] = s.TEXT
-    return columns
-
-
 def to_arrow(
     rows: list[dict[str, Any]],
     columns: Mapping[str, str],
@@ -60,13 +50,8 @@ def to_arrow(
     account: str,
     nested: Iterable[str] | None = (),
 ) -> pa.Table:
-    flat = []
-    for row in rows:
-        out = flatten(row, nested)
-        out["source_provider"] = s.PROVIDER
-        out["source_account"] = account
-        flat.append(out)
-    return rows_to_arrow(flat, columns_for(flat, columns), keys=list(keys))
+    return rows_to_arrow([flatten(row, nested) for row in rows], columns, keys=list(keys),
+                         constants={"source_provider": s.PROVIDER, "source_account": account})
 
 
 # ---------------------------------------------------------------- account lists

@@ -30,10 +30,6 @@ DEFAULT_RESOURCES = LEGACY_RESOURCES + CURRENT_RESOURCES + ("users",)
 # table names accepted as aliases of the transformers that fill them
 RESOURCE_ALIASES = {"call_log_legs": "call_log_details", "call_elements": "call_history_details"}
 
-# Columns whose names end like this are ids / numbers / codes: always text, even when
-# undeclared (extension numbers arrive as JSON numbers on some rows and strings on others).
-TEXT_SUFFIXES = ("_id", "_uuid", "_number", "_code", "_ext_id")
-
 COMMON = {"source_provider": TEXT, "source_account": TEXT}
 
 _PARTY = {"extension_number": TEXT, "extension_type": TEXT, "location": TEXT, "name": TEXT,

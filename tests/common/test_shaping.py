@@ -138,3 +138,12 @@ def test_change_filter_forgets_a_known_row_that_moved_out_of_the_lag_window():
     # the call's start moved back in time (an update): loaded again, and no longer remembered
     assert f.changed("a", {"id": "a", "v": 2}, now - dt.timedelta(days=10))
     assert "a" not in state["recent_fingerprints"]
+
+
+def test_undeclared_ids_stay_text_and_constants_fill_every_row():
+    rows = [{"id": "a", "new_ext_id": 101, "count": 3}, {"id": "b", "new_ext_id": "0102", "count": 4}]
+    table = sh.rows_to_arrow(rows, {"id": sh.TEXT, "source_account": sh.TEXT},
+                             constants={"source_account": "acme"})
+    assert table.column("new_ext_id").to_pylist() == ["101", "0102"]  # not a number, zero kept
+    assert table.schema.field("count").type == pa.int64()  # other undeclared fields are inferred
+    assert table.column("source_account").to_pylist() == ["acme", "acme"]
