@@ -14,33 +14,15 @@ from typing import Any
 
 from .clock import DAY, fmt_ts
 from .phone import time_of_day
-from .world import K_ENGAGEMENT, DayCalls, Directory, make_uuid, zoom_id
+from .world import K_ENGAGEMENT, DayCalls, Directory, cumulative, make_uuid, weighted_pick, zoom_id
 
 INBOUND_RESULTS = [("completed", 56), ("abandoned", 7), ("short_abandoned", 5), ("long_abandoned", 3),
                    ("overflowed", 4), ("missed", 5), ("voicemail", 6), ("declined", 2), ("hang_up_calls", 4),
                    ("transferred", 8)]
 OUTBOUND_RESULTS = [("completed", 74), ("missed", 14), ("declined", 5), ("hang_up_calls", 7)]
 NO_AGENT = {"abandoned", "short_abandoned", "long_abandoned", "voicemail"}
-
-
-def _cum(pairs):
-    out, total = [], 0
-    for name, w in pairs:
-        total += w
-        out.append((total, name))
-    return out
-
-
-IN_CUM = _cum(INBOUND_RESULTS)
-OUT_CUM = _cum(OUTBOUND_RESULTS)
-
-
-def _pick(cum, r):
-    x = r * cum[-1][0]
-    for edge, name in cum:
-        if x < edge:
-            return name
-    return cum[-1][1]
+IN_CUM = cumulative(INBOUND_RESULTS)
+OUT_CUM = cumulative(OUTBOUND_RESULTS)
 
 
 class Engagement:
@@ -89,7 +71,7 @@ class ContactCenter:
             e.rs = rng.getrandbits(64)
             e.engagement_id = make_uuid(e.rs, K_ENGAGEMENT, 0, day, idx)
             e.direction = "inbound" if rnd() < 0.8 else "outbound"
-            e.result = _pick(IN_CUM if e.direction == "inbound" else OUT_CUM, rnd())
+            e.result = weighted_pick(IN_CUM if e.direction == "inbound" else OUT_CUM, rnd())
             e.consumer = exts[int(rnd() * len(exts))]
             num = self.numbers[int(rnd() * len(self.numbers))]
             e.center_number, e.center_type = num

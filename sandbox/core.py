@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import collections
 import datetime
-import json
 import random
 import threading
 from typing import Any
@@ -13,11 +12,12 @@ from .cc import ContactCenter
 from .clock import SimClock, day_of, fmt_ts
 from .config import SandboxConfig
 from .phone import FIXTURE, MAX_SPAN, OUT, PhoneWorld
-from .server import DROP, HttpServer, Request, Response
+from .server import DROP, ApiError, HttpServer, Request, Response
 from .world import K_HISTORY, K_LOG, DayCache, Directory, parse_call_id, parse_uuid
-from .zoho import ZohoApi, ZohoError, zerr
+from .zoho import ZohoApi, zerr
 from .zohodata import ZohoWorld
-from .zoom import LABELS, ApiError, ZoomApi, err
+from .zoom import EXPIRED_PAGE_TOKEN, LABELS, ZoomApi, err
+from .zoom import ITEM_KEYS as ZOOM_ITEM_KEYS
 
 FAULT_KINDS = ("malformed", "500", "503", "429", "429_daily", "drop", "expired_page_token", "missing_key",
                "zoho_lockout", "leg_removed")
@@ -25,6 +25,9 @@ LEG_ARRAYS = ("log_details", "call_elements", "call_path")
 ZOHO_LOGS = "GET /rest/json/zv/logs"
 ZOOM_TOKEN = "POST /oauth/token"
 ZOHO_TOKEN = "POST /oauth/v2/token"
+ITEM_KEYS = {**ZOOM_ITEM_KEYS, ZOHO_LOGS: (("logs",), "logid")}
+ADMIN_ROUTES = ("GET /_sandbox/stats, GET /_sandbox/config, GET /_sandbox/truth/<name>, POST /_sandbox/advance, "
+                "POST /_sandbox/fault, POST /_sandbox/reset_stats, POST /_sandbox/clear_faults")
 
 
 def normalize_route(route: str | None) -> tuple[str | None, str]:
@@ -184,7 +187,7 @@ class Sandbox:
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {', '.join(FAULT_KINDS)}")
         if count < 1 or after < 0:
-            raise ValueError("count must be >= 1 and after >= 0")
+            raise ValueError(f"inject_fault: count must be >= 1 and after >= 0 (got count={count}, after={after})")
         with self.lock:
             self._faults.append(Fault(route, kind, int(count), int(after)))
 
@@ -216,9 +219,7 @@ class Sandbox:
                         return "GET /phone/users", "zoom", zoom.list_users, ()
                     if len(s) == 5 and s[4] == "sync" and s[3] in ("call_logs", "call_history"):
                         kind = "logs" if s[3] == "call_logs" else "history"
-                        return (f"GET /phone/users/{{userId}}/{s[3]}/sync", "zoom",
-                                lambda req, now, flags, uid, kind=kind: zoom.user_sync(req, now, flags, uid, kind),
-                                (s[2],))
+                        return (f"GET /phone/users/{{userId}}/{s[3]}/sync", "zoom", zoom.user_sync, (s[2], kind))
             elif s == ["contact_center", "voice_calls"]:
                 return "GET /contact_center/voice_calls", "zoom", zoom.list_voice_calls, ()
             return None, "zoom", None, ()
@@ -299,7 +300,6 @@ class Sandbox:
         kind = fault.kind if fault else None
         if kind is None and data_route:
             kind = self._random_fault()
-        flags: dict[str, Any] = {}
         zoho = provider in ("zoho", "zoho-token")
         if kind == "drop":
             return DROP
@@ -316,27 +316,23 @@ class Sandbox:
                 return self.zoho_api.lockout(now)
             return self.zoom_api.daily_limited(now)
         if kind == "expired_page_token":
-            return err(400, 300, "The next page token is invalid or expired.")
+            return err(400, EXPIRED_PAGE_TOKEN["code"], EXPIRED_PAGE_TOKEN["message"])
         if kind == "zoho_lockout":
             return self.zoho_api.lockout(now)
-        if kind == "missing_key":
-            flags["missing_key"] = True
         try:
             if provider == "zoom":
                 denied = self.zoom_api.authenticate(req, now) or self.zoom_api.rate_limit(template, now)
-                resp = denied or handler(req, now, flags, *args)
+                resp = denied or handler(req, now, *args)
             elif provider == "zoho":
                 denied = self.zoho_api.authenticate(req, now) or self.zoho_api.throttle(now)
-                resp = denied or handler(req, now, flags)
+                resp = denied or handler(req, now)
             else:
                 resp = handler(req, now)
-        except (ApiError, ZohoError) as exc:
+        except ApiError as exc:
             resp = exc.response
-        if kind == "missing_key" and not flags.get("missing_key_applied"):
-            # nothing to break in this answer: keep the fault for the next one
-            self._faults.insert(0, Fault(template, "missing_key", 1, 0))
-        if kind == "leg_removed" and not _drop_last_leg(resp):
-            self._faults.insert(0, Fault(template, "leg_removed", 1, 0))  # no call with 2+ legs yet
+        if kind in ANSWER_FAULTS and not ANSWER_FAULTS[kind](resp, template):
+            # nothing to break in this answer (no item, fewer than two legs): keep the fault for the next one
+            self._faults.insert(0, Fault(template, kind, 1, 0))
         if kind == "malformed" and resp.status == 200:
             body = resp.encode()
             resp = Response(200, body=body[: max(1, len(body) // 2)], headers=resp.headers)
@@ -396,13 +392,13 @@ class Sandbox:
         if path.startswith("/_sandbox/truth/"):
             name = path.rsplit("/", 1)[1]
             return Response(200, self.truth.summary(name, q))
-        return Response(404, {"error": f"unknown admin route {path}"})
+        return Response(404, {"error": f"unknown admin route {req.method} {path}; routes: {ADMIN_ROUTES}"})
 
     # ------------------------------------------------------------------ queries (lock held)
-    def _phone_days(self, lo: int, hi: int, as_of: float):
-        last = min(day_of(hi), day_of(as_of))
-        for day in range(max(self.first_day, day_of(lo)), last + 1):
-            yield self.phone_days.get(day)
+    def _days(self, cache: DayCache, lo: int, hi: int, as_of: float):
+        """The generated days of `cache` from lo's day to hi's, none after as_of's."""
+        for day in range(max(self.first_day, day_of(lo)), min(day_of(hi), day_of(as_of)) + 1):
+            yield cache.get(day)
 
     def query_call_logs(self, lo: int, hi: int, q: dict[str, Any], as_of: float) -> list[tuple]:
         """Visible call logs whose date_time (or end) is in [lo, hi]; -> [(call, k)], API order."""
@@ -415,7 +411,7 @@ class Sandbox:
         sites = self.directory.sites
         log_time = phone.log_time
         out = []
-        for dc in self._phone_days(lo - MAX_SPAN, hi, as_of):
+        for dc in self._days(self.phone_days, lo - MAX_SPAN, hi, as_of):
             for c in dc.between(lo - MAX_SPAN, hi + 1):
                 if c.vis > as_of:
                     continue
@@ -445,7 +441,7 @@ class Sandbox:
         sites = self.directory.sites
         phone = self.phone
         out = []
-        for dc in self._phone_days(lo - MAX_SPAN, hi, as_of):
+        for dc in self._days(self.phone_days, lo - MAX_SPAN, hi, as_of):
             for c in dc.between(lo - MAX_SPAN if end_type else lo, hi + 1):
                 if c.vis > as_of:
                     continue
@@ -467,9 +463,8 @@ class Sandbox:
     def query_voice_calls(self, lo: int, hi: int, f: dict[str, Any], as_of: float) -> list:
         cc = self.cc
         out = []
-        last = min(day_of(hi), day_of(as_of))
-        for day in range(max(self.first_day, day_of(lo)), last + 1):
-            for e in self.cc_days.get(day).between(lo, hi + 1):
+        for dc in self._days(self.cc_days, lo, hi, as_of):
+            for e in dc.between(lo, hi + 1):
                 if e.vis <= as_of and cc.matches(e, f):
                     out.append(e)
         return out
@@ -487,10 +482,8 @@ class Sandbox:
         lo_t = lo if lo is not None else -(1 << 62)
         hi_t = hi if hi is not None else (1 << 62)
         out = []
-        first = max(self.first_day, day_of(lo_t)) if lo is not None else self.first_day
-        last = min(day_of(now), day_of(hi_t)) if hi is not None else day_of(now)
-        for day in range(first, last + 1):
-            for z in self.zoho_days.get(day).between(lo_t, hi_t):
+        for dc in self._days(self.zoho_days, lo_t, hi_t, now):
+            for z in dc.between(lo_t, hi_t):
                 if z.vis <= now and zw.matches(z, f):
                     out.append(z)
         for z in zw.fixtures + zw.added:
@@ -631,16 +624,33 @@ class Sandbox:
 
 
 
-def _drop_last_leg(resp: Response) -> bool:
+def _drop_item_key(resp: Response, template: str) -> bool:
+    """The "missing_key" fault: the middle item of a list answer (or a detail answer itself) loses
+    its key. False when the answer has no item."""
+    envelopes, key = ITEM_KEYS.get(template, (None, None))
+    body = resp.obj
+    if key is None or resp.status != 200 or not isinstance(body, dict):
+        return False
+    items = [body] if not envelopes else next((body[name] for name in envelopes if name in body), None)
+    if not items:
+        return False
+    items[len(items) // 2].pop(key, None)
+    return True
+
+
+def _drop_last_leg(resp: Response, template: str) -> bool:
     """The "leg_removed" fault: a detail answer loses its last leg, as when the vendor rewrites a
     call's routing after it was first loaded. False when the answer has fewer than two legs."""
-    if resp.status != 200:
+    body = resp.obj
+    if resp.status != 200 or not isinstance(body, dict):
         return False
-    body = json.loads(resp.encode())
     for name in LEG_ARRAYS:
-        legs = body.get(name) if isinstance(body, dict) else None
+        legs = body.get(name)
         if isinstance(legs, list) and len(legs) >= 2:
             legs.pop()
-            resp.obj, resp.body = body, None
             return True
     return False
+
+
+# faults that change a successful answer; each returns False when the answer has nothing to change
+ANSWER_FAULTS = {"missing_key": _drop_item_key, "leg_removed": _drop_last_leg}

@@ -54,7 +54,6 @@ FLOW_CUM = [sum(FLOW_WEIGHTS[: i + 1]) for i in range(len(FLOW_WEIGHTS))]
 
 Q_SPACES, Q_MISSING, Q_ENUM, Q_LATE = 1, 2, 4, 8
 MAX_SPAN = 6 * 3600          # no call lasts longer (talk is capped at 3 h, a transfer adds at most 1 h)
-MAX_VIS_DELAY = 9 * 3600     # a call is visible at most this long after it ends
 
 LOG_RESULT = {"answered": "Call connected", "other": "Answered by Other Member", "no_answer": "No Answer",
               "voicemail": "Voicemail", "cancel": "Call Cancel", "forwarded": "Forwarded"}
@@ -62,6 +61,10 @@ HISTORY_RESULT = {"answered": "answered", "no_answer": "no_answer", "cancel": "a
 ELEMENT_RESULT = {"answered": ("answered", "answered_by_user"), "other": ("no_answer", "answered_by_other"),
                   "no_answer": ("no_answer", "no_answer"), "voicemail": ("voicemail", "left_voicemail"),
                   "cancel": ("abandoned", "caller_cancel"), "forwarded": ("forwarded", "routed")}
+LEG_PATH = {"callQueue": "callQueue", "autoReceptionist": "autoReceptionist", "sharedLineGroup": "sharedLineGroup"}
+FORWARD_REASON = {"autoReceptionist": "auto_receptionist_menu", "callQueue": "call_queue_routing",
+                  "sharedLineGroup": "shared_line_ring_all"}
+RESULT_RANK = {"answered": 4, "voicemail": 3, "no_answer": 2, "cancel": 1, "other": 0, "forwarded": 0}
 
 FIXTURE = {
     "call_id": "696165649876346057",
@@ -87,6 +90,11 @@ OPTIONAL_HISTORY = ("caller_email", "callee_email", "department", "cost_center",
                     "caller_country_code", "callee_country_code", "site_name")
 OPTIONAL_ELEMENT = ("operator_name", "department", "cost_center", "hold_time", "waiting_time", "site_name")
 OPTIONAL_USERROW = ("accepted_by", "charge", "rate", "site", "waiting_time", "hold_time", "client_code")
+
+
+def site_country(site: int) -> tuple[str, str]:
+    """(ISO code, calling code) of a company site: the two US sites, then London."""
+    return ("US", "1") if site < 2 else ("GB", "44")
 
 
 def drop_optional(row: dict[str, Any], sel: int, names: tuple[str, ...]) -> None:
@@ -494,10 +502,6 @@ class PhoneWorld:
             return f"${rate * minutes:.4f}", f"{rate:.4f}"
         return "$0.0000", "0.0000"
 
-    def site_of(self, e: Entity) -> dict[str, str]:
-        s = self.d.sites[e.site]
-        return {"id": s[0], "name": s[1]}
-
     # ------------------------------------------------------------------ renderers
     def _site_name(self, c: PhoneCall, e: Entity) -> str:
         name = self.d.sites[e.site][1]
@@ -521,8 +525,7 @@ class PhoneWorld:
         talk = sum(x.duration for x in mine if x.result in ("answered", "voicemail"))
         site = {"id": self.d.sites[owner.site][0], "name": self._site_name(c, owner)}
         row: dict[str, Any] = {"id": c.log_id(k), "call_id": c.call_id, "call_type": "voip"}
-        site_country = "US" if owner.site < 2 else "GB"
-        site_cc = "1" if owner.site < 2 else "44"
+        site_iso, site_cc = site_country(owner.site)
         if c.inbound:
             row.update({
                 "caller_number": ext.number, "caller_number_type": 2, "caller_name": self._ext_name(c),
@@ -531,13 +534,13 @@ class PhoneWorld:
                 "caller_number_source": "external",
                 "callee_number": str(owner.ext), "callee_number_type": 1, "callee_name": owner.name,
                 "callee_did_number": owner.did, "callee_country_code": site_cc,
-                "callee_country_iso_code": site_country, "callee_number_source": "internal",
+                "callee_country_iso_code": site_iso, "callee_number_source": "internal",
             })
         else:
             row.update({
                 "caller_number": str(owner.ext), "caller_number_type": 1, "caller_name": owner.name,
                 "caller_did_number": owner.did, "caller_country_code": site_cc,
-                "caller_country_iso_code": site_country, "caller_number_source": "internal",
+                "caller_country_iso_code": site_iso, "caller_number_source": "internal",
                 "callee_number": ext.number, "callee_number_type": 2, "callee_name": self._ext_name(c),
                 "callee_location": ext.location, "callee_did_number": ext.number,
                 "callee_country_code": ext.cc, "callee_country_iso_code": ext.iso,
@@ -589,8 +592,7 @@ class PhoneWorld:
             leg["duration"] = x.duration
             if isinstance(t, Entity):
                 leg["forward_to"] = {"extension_number": str(t.ext), "id": t.id, "name": t.name, "type": t.kind}
-                leg["path"] = {"callQueue": "callQueue", "autoReceptionist": "autoReceptionist",
-                               "sharedLineGroup": "sharedLineGroup"}.get(t.kind, "extension")
+                leg["path"] = LEG_PATH.get(t.kind, "extension")
                 if x.event == "voicemail":
                     leg["path"] = "voiceMail"
                 elif x.event == "transfer":
@@ -608,7 +610,7 @@ class PhoneWorld:
             else:
                 leg["result"] = LOG_RESULT[x.result]
             leg["site"] = {"id": self.d.sites[site_e.site][0], "name": self._site_name(c, site_e)}
-            if self._quirk_missing(c) and not c.fixture:
+            if self._quirk_missing(c):
                 drop_optional(leg, c.qsel >> 2, OPTIONAL_LEG)
             out.append(leg)
         return out
@@ -628,10 +630,10 @@ class PhoneWorld:
         row = {f"{prefix}_ext_id": p.ext_id, f"{prefix}_name": p.name}
         if p.email:
             row[f"{prefix}_email"] = p.email
+        iso, cc = site_country(p.site)
         row.update({f"{prefix}_did_number": p.did, f"{prefix}_ext_number": str(p.ext),
                     f"{prefix}_ext_type": HISTORY_EXT_TYPE[p.kind], f"{prefix}_number_type": "zoom_pstn",
-                    f"{prefix}_country_iso_code": "US" if p.site < 2 else "GB",
-                    f"{prefix}_country_code": "1" if p.site < 2 else "44"})
+                    f"{prefix}_country_iso_code": iso, f"{prefix}_country_code": cc})
         return row
 
     def _main_party(self, c: PhoneCall) -> Entity:
@@ -647,7 +649,7 @@ class PhoneWorld:
         row: dict[str, Any] = {"call_history_uuid": c.history_uuid, "call_id": c.call_id,
                                "connect_type": "external", "call_type": "general",
                                "direction": "inbound" if c.inbound else "outbound",
-                               "international": c.ext.iso != ("US" if owner.site < 2 else "GB"),
+                               "international": c.ext.iso != site_country(owner.site)[0],
                                "hide_caller_id": False, "end_to_end": False}
         if c.inbound:
             row.update(self._party("caller", c.ext, c))
@@ -701,8 +703,7 @@ class PhoneWorld:
             row["duration"] = x.duration
             result, reason = ELEMENT_RESULT[x.result]
             if x.result == "forwarded":
-                reason = {"autoReceptionist": "auto_receptionist_menu", "callQueue": "call_queue_routing",
-                          "sharedLineGroup": "shared_line_ring_all"}.get(t.kind, "routed")
+                reason = FORWARD_REASON.get(t.kind, "routed")
                 if x.rec:
                     reason = "auto_recorded"
             if enum_quirk and result in ("no_answer", "abandoned"):
@@ -723,7 +724,7 @@ class PhoneWorld:
             row["waiting_time"] = x.wait
             if x.vm:
                 row["voicemail_id"] = hex32(c.rs, K_VM, x.n)
-            if self._quirk_missing(c) and not c.fixture:
+            if self._quirk_missing(c):
                 drop_optional(row, c.qsel >> 3, OPTIONAL_ELEMENT)
             out.append(row)
         return out
@@ -741,7 +742,7 @@ class PhoneWorld:
         return row
 
     # -- user-centric rows (user call-log sync)
-    def _sync_party(self, e: Entity, c: PhoneCall, with_type: bool = False) -> dict[str, Any]:
+    def _sync_party(self, e: Entity, with_type: bool = False) -> dict[str, Any]:
         row: dict[str, Any] = {"extension_number": str(e.ext)}
         if with_type:
             row["extension_type"] = SYNC_EXT_TYPE[e.kind]
@@ -756,24 +757,23 @@ class PhoneWorld:
         mine = [x for x in legs if x.target is u]
         k = 1 if (c.flow == TRANSFER and row_no == 1) else 0
         log_legs = [x for x in legs if x.log == k]
-        rank = {"answered": 4, "voicemail": 3, "no_answer": 2, "cancel": 1, "other": 0, "forwarded": 0}
         if c.flow == OUT:
             best = legs[0]
             result = LOG_RESULT[c.outcome]
         else:
-            best = max(mine, key=lambda leg: rank[leg.result])
+            best = max(mine, key=lambda leg: RESULT_RANK[leg.result])
             result = LOG_RESULT[best.result]
         ext = c.ext
+        u_iso, u_cc = site_country(u.site)
         row: dict[str, Any] = {"id": c.user_row_id(row_no), "call_id": c.call_id, "user_id": u.id}
         answered_leg = next((x for x in log_legs if x.result == "answered" and isinstance(x.target, Entity)), None)
         if answered_leg is not None and c.inbound:
-            row["accepted_by"] = self._sync_party(answered_leg.target, c)
+            row["accepted_by"] = self._sync_party(answered_leg.target)
         if best.answer is not None:
             row["answer_start_time"] = fmt_ts(best.answer)
         row["call_end_time"] = fmt_ts(best.end)
         if c.inbound:
-            row.update({"callee_country_code": "1" if u.site < 2 else "44",
-                        "callee_country_iso_code": "US" if u.site < 2 else "GB",
+            row.update({"callee_country_code": u_cc, "callee_country_iso_code": u_iso,
                         "callee_did_number": u.did, "callee_name": u.name, "callee_number": str(u.ext),
                         "callee_number_type": 1, "callee_number_source": "internal",
                         "caller_country_code": ext.cc, "caller_country_iso_code": ext.iso,
@@ -783,8 +783,7 @@ class PhoneWorld:
             row.update({"callee_country_code": ext.cc, "callee_country_iso_code": ext.iso,
                         "callee_did_number": ext.number, "callee_name": self._ext_name(c),
                         "callee_number": ext.number, "callee_number_type": 2, "callee_number_source": "external",
-                        "caller_country_code": "1" if u.site < 2 else "44",
-                        "caller_country_iso_code": "US" if u.site < 2 else "GB",
+                        "caller_country_code": u_cc, "caller_country_iso_code": u_iso,
                         "caller_did_number": u.did, "caller_name": u.name, "caller_number": str(u.ext),
                         "caller_number_type": 1, "caller_number_source": "internal"})
         charge, rate = self.log_charge(c, k)
@@ -792,16 +791,16 @@ class PhoneWorld:
                     "direction": "inbound" if c.inbound else "outbound",
                     "duration": best.duration if best.result in ("answered", "voicemail") else 0})
         if best.operator is not None and best.operator is not u:
-            row["forwarded_by"] = self._sync_party(best.operator, c, with_type=True)
+            row["forwarded_by"] = self._sync_party(best.operator, with_type=True)
         elif c.entry is not None and c.inbound:
-            row["forwarded_by"] = self._sync_party(c.entry, c, with_type=True)
+            row["forwarded_by"] = self._sync_party(c.entry, with_type=True)
         if c.flow == TRANSFER and row_no == 0:
-            row["forwarded_to"] = self._sync_party(users[c.xfer], c)
+            row["forwarded_to"] = self._sync_party(users[c.xfer])
         row["has_recording"] = any(x.rec for x in mine) or (c.flow == OUT and c.recorded)
         row["has_voicemail"] = any(x.vm for x in mine)
         row["id"] = row.pop("id")  # keep the key where the doc has it (after has_voicemail)
         if c.flow == OUT:
-            row["outgoing_by"] = self._sync_party(u, c)
+            row["outgoing_by"] = self._sync_party(u)
         path = "pstn" if c.flow in (OUT, DIRECT) else (
             "voiceMail" if best.vm else ("transfer" if best.event == "transfer" else
                                         (c.entry.kind if c.entry is not None else "extension")))
@@ -813,9 +812,6 @@ class PhoneWorld:
         row["site"] = {"id": self.d.sites[u.site][0], "name": self._site_name(c, u)}
         row["hold_time"] = best.hold
         row["waiting_time"] = best.wait
-        if self._quirk_missing(c) and not c.fixture:
+        if self._quirk_missing(c):
             drop_optional(row, c.qsel >> 4, OPTIONAL_USERROW)
         return row
-
-    def user_history_row(self, c: PhoneCall) -> dict[str, Any]:
-        return self.call_history(c)

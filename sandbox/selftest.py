@@ -91,7 +91,8 @@ def run_subprocess_server(extra: list[str]) -> tuple[subprocess.Popen, str]:
         except httpx.HTTPError:
             time.sleep(0.1)
     proc.kill()
-    raise RuntimeError("sandbox did not start")
+    output = proc.communicate()[0].decode(errors="replace")
+    raise RuntimeError(f"sandbox did not answer on {url} within 30 s; its output:\n{output[-2000:]}")
 
 
 def _cpu(pid: int | None) -> float | None:
@@ -143,18 +144,20 @@ def detail_throughput(url: str, procs: int, threads: int, seconds: float, server
     return rate
 
 
-def latency_concurrency(url: str, connections: int = 40, per_conn: int = 10, latency_ms: float = 50) -> float:
+def latency_concurrency(url: str, connections: int = 40, per_conn: int = 10,
+                        latency_ms: float = 50) -> tuple[float, list[int]]:
+    """-> (wall seconds, statuses other than 200) of `connections` keep-alive clients sending `per_conn`
+    detail requests each, all at once, to a server with `latency_ms` of injected latency."""
     tok = token(url)
     ids = detail_ids(url, tok)
     clients = [httpx.Client(base_url=url, headers={"Authorization": f"Bearer {tok}"}, timeout=30)
                for _ in range(connections)]
-    for i, c in enumerate(clients):  # open every keep-alive connection first
-        c.get(f"/v2/phone/call_logs/{ids[i % len(ids)]}")
     barrier = threading.Barrier(connections + 1)
     errors = []
 
     def worker(i: int) -> None:
         c = clients[i]
+        c.get(f"/v2/phone/call_logs/{ids[i % len(ids)]}")  # open the keep-alive connection (not timed)
         barrier.wait()
         for j in range(per_conn):
             r = c.get(f"/v2/phone/call_logs/{ids[(i * per_conn + j) % len(ids)]}")
@@ -180,7 +183,7 @@ def latency_concurrency(url: str, connections: int = 40, per_conn: int = 10, lat
     print(f"latency {latency_ms:.0f} ms, {connections} keep-alive connections x {per_conn} requests: "
           f"{wall:.2f} s wall (serialized would be {serial:.1f} s; ideal {per_conn * latency_ms / 1000:.2f} s); "
           f"errors: {len(errors)}")
-    return wall
+    return wall, errors
 
 
 def million(calls_per_day: int = 5600, days: int = 180, page_size: int = 300, extra: list[str] | None = None) -> None:

@@ -85,6 +85,14 @@ class Response:
 DROP = object()  # handler result: close the connection without answering
 
 
+class ApiError(Exception):
+    """Raised by a route handler to answer with `response` (a vendor's error body)."""
+
+    def __init__(self, response: Response):
+        super().__init__(response.status)
+        self.response = response
+
+
 def encode_response(resp: Response, keep_alive: bool) -> bytes:
     body = resp.encode() if resp.status != 204 else b""
     lines = [f"HTTP/1.1 {resp.status} {REASONS.get(resp.status, 'Status')}"]

@@ -39,9 +39,7 @@ class Truth:
             return [self.sb.render_user(u) for u in self.sb.user_entities()]
 
     def _logs(self, start, end) -> list:
-        sb = self.sb
-        lo = max(_lo(start), sb.first_day * 86400)
-        return sb.query_call_logs(lo, _hi(end), {}, self._now())
+        return self.sb.query_call_logs(_lo(start), _hi(end), {}, self._now())
 
     def call_logs(self, start: dt.datetime | str | None = None, end: dt.datetime | str | None = None):
         with self.sb.lock:
@@ -58,9 +56,7 @@ class Truth:
         return out
 
     def _calls(self, start, end) -> list:
-        sb = self.sb
-        lo = max(_lo(start), sb.first_day * 86400)
-        return sb.query_call_history(lo, _hi(end), {}, self._now())
+        return self.sb.query_call_history(_lo(start), _hi(end), {}, self._now())
 
     def call_history(self, start: dt.datetime | str | None = None, end: dt.datetime | str | None = None):
         with self.sb.lock:
@@ -74,26 +70,19 @@ class Truth:
                 out.extend(self.sb.phone.call_elements(c))
         return out
 
-    def _user_index(self, user_id: str) -> int | None:
+    def _user_rows(self, user_id: str, kind: str) -> list[dict[str, Any]]:
         u = self.sb.directory.by_user_id.get(user_id)
-        return None if u is None else u.index
+        if u is None:
+            return []
+        with self.sb.lock:
+            return [r[2]() for r in self.sb.user_rows_before(u.index, kind, None, FAR, self._now())]
 
     def user_call_logs(self, user_id: str) -> list[dict[str, Any]]:
         """The user's visible call-log rows, newest first (the order of FSync/BSync)."""
-        with self.sb.lock:
-            idx = self._user_index(user_id)
-            if idx is None:
-                return []
-            rows = self.sb.user_rows_before(idx, "logs", None, FAR, self._now())
-            return [r[2]() for r in rows]
+        return self._user_rows(user_id, "logs")
 
     def user_call_history(self, user_id: str) -> list[dict[str, Any]]:
-        with self.sb.lock:
-            idx = self._user_index(user_id)
-            if idx is None:
-                return []
-            rows = self.sb.user_rows_before(idx, "history", None, FAR, self._now())
-            return [r[2]() for r in rows]
+        return self._user_rows(user_id, "history")
 
     # ------------------------------------------------------------------ Contact Center
     def voice_calls(self, start: dt.datetime | str | None = None, end: dt.datetime | str | None = None,
@@ -115,8 +104,7 @@ class Truth:
         sb = self.sb
         with sb.lock:
             now = self._now()
-            lo = max(_lo(start), sb.first_day * 86400)
-            return [sb.cc.render(e, now) for e in sb.query_voice_calls(lo, _hi(end), f, now)]
+            return [sb.cc.render(e, now) for e in sb.query_voice_calls(_lo(start), _hi(end), f, now)]
 
     # ------------------------------------------------------------------ Zoho
     def zoho_logs(self, start: dt.datetime | str | None = None, end: dt.datetime | str | None = None):
@@ -179,7 +167,8 @@ class Truth:
         elif name == "marketing_hotline":
             return self.marketing_hotline
         else:
-            raise ValueError(f"unknown truth {name!r}")
+            raise ValueError(f"unknown truth {name!r}; expected one of users, call_logs, call_log_legs, call_history, "
+                             "call_elements, user_call_logs, user_call_history, voice_calls, zoho_logs, marketing_hotline")
         out: dict[str, Any] = {"count": len(items)}
         if q.get("count_only", "").lower() not in ("1", "true", "yes"):
             out["items"] = items

@@ -79,6 +79,24 @@ def zoom_id(rng: random.Random) -> str:
     return "".join(rng.choice(ID_ALPHABET) for _ in range(22))
 
 
+def cumulative(pairs: list[tuple[str, int]]) -> list[tuple[int, str]]:
+    """[(name, weight)] -> [(running total, name)], for weighted_pick."""
+    out, total = [], 0
+    for name, w in pairs:
+        total += w
+        out.append((total, name))
+    return out
+
+
+def weighted_pick(cum: list[tuple[int, str]], r: float) -> str:
+    """The name a uniform draw r in [0, 1) falls on."""
+    x = r * cum[-1][0]
+    for edge, name in cum:
+        if x < edge:
+            return name
+    return cum[-1][1]
+
+
 # ---------------------------------------------------------------------------
 # directory
 
@@ -244,9 +262,6 @@ class Directory:
         self.fixture_caller = External("+16695551234", "US", "1", "United States", "San Jose, CA",
                                        "WIRELESS CALLER", -1)
 
-    def site(self, i: int) -> tuple[str, str, str, str]:
-        return self.sites[i]
-
 
 # ---------------------------------------------------------------------------
 # lazily generated days
@@ -276,11 +291,6 @@ class DayCache:
                 _, old = self._days.popitem(last=False)
                 self._items -= len(old)
             return items
-
-    def clear(self) -> None:
-        with self._lock:
-            self._days.clear()
-            self._items = 0
 
     @property
     def cached_items(self) -> int:

@@ -35,7 +35,7 @@ import math
 from typing import Any
 
 from .clock import DAY, BadTime, parse_api_time
-from .server import Response
+from .server import ApiError, Response
 
 KNOWN_PARAMS = {"from", "size", "fromDate", "toDate", "numberIds", "userNumber", "agent", "callType", "feedback",
                 "contact_name", "isAllCountry", "isVoiceMail", "isRecording", "departmentId", "groupIds",
@@ -45,12 +45,6 @@ CALL_TYPES = {"incoming", "outgoing", "missed", "bridged", "forward"}
 
 def zerr(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
     return Response(status, {"code": code, "message": message, "status": "ERROR"}, headers)
-
-
-class ZohoError(Exception):
-    def __init__(self, response: Response):
-        super().__init__(response.status)
-        self.response = response
 
 
 class ZohoApi:
@@ -129,15 +123,14 @@ class ZohoApi:
         q: dict[str, Any] = {}
         for name, values in req.query.items():
             if name not in KNOWN_PARAMS:
-                raise ZohoError(Response(200, {"code": "ZVT010", "message": "Extra parameter found.",
-                                               "status": "ERROR"}))
+                raise ApiError(zerr(200, "ZVT010", "Extra parameter found."))
             v = values[0].strip() if values else ""
             if v == "":
                 continue
             q[name] = v
 
-        def bad(name: str) -> ZohoError:
-            return ZohoError(zerr(400, "ZVT011", f"Invalid value for the parameter {name}."))
+        def bad(name: str) -> ApiError:
+            return ApiError(zerr(400, "ZVT011", f"Invalid value for the parameter {name}."))
 
         out: dict[str, Any] = {"f": {}}
         try:
@@ -180,7 +173,7 @@ class ZohoApi:
                     f[name] = True
         return out
 
-    def logs(self, req, now: float, flags: dict) -> Response:
+    def logs(self, req, now: float) -> Response:
         q = self.parse(req)
         rows = self.sb.query_zoho(q["lo"], q["hi"], q["f"], now)
         total = len(rows)
@@ -188,9 +181,6 @@ class ZohoApi:
         if start >= total:
             return Response(204, None)
         page = [self.sb.zoho.render(z) for z in rows[start: start + q["size"]]]
-        if flags.get("missing_key") and page:
-            page[len(page) // 2].pop("logid", None)
-            flags["missing_key_applied"] = True
         if self.cfg.zoho_rows_added_per_page > 0:
             self.sb.zoho.add_rows(now, self.cfg.zoho_rows_added_per_page)
             self.sb.invalidate_zoho()

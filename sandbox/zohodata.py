@@ -7,7 +7,7 @@ from typing import Any
 
 from .clock import DAY
 from .phone import time_of_day
-from .world import K_ZOHO, DayCalls, Directory, make_uuid
+from .world import K_ZOHO, DayCalls, Directory, cumulative, make_uuid, weighted_pick
 
 # The two sample rows of zoho-voice-call-logs.txt, always served with these exact values.
 FIXTURE_ROWS: list[dict[str, Any]] = [
@@ -50,11 +50,7 @@ NUMBERS = [("198000002125031", "+1 2342316236"), ("198000002125044", "+1 4155550
            ("198000002125052", "+44 2071838750")]
 GROUPS = ["612000000000201", "612000000000202", "612000000000203"]
 CALL_TYPES = [("incoming", 45), ("outgoing", 33), ("missed", 13), ("bridged", 6), ("forward", 3)]
-TYPE_CUM = []
-_t = 0
-for _name, _w in CALL_TYPES:
-    _t += _w
-    TYPE_CUM.append((_t, _name))
+TYPE_CUM = cumulative(CALL_TYPES)
 CARRIERS = ["Telnyx", "Twilio", "Plivo"]
 SERVICE = 58399000000003016
 ZSOID = "862937118"
@@ -124,8 +120,7 @@ class ZohoWorld:
             z = ZCall()
             z.day, z.idx, z.start, z.order = day, idx, t0, idx
             z.rs = rng.getrandbits(64)
-            x = rnd() * TYPE_CUM[-1][0]
-            call_type = next(name for edge, name in TYPE_CUM if x < edge)
+            call_type = weighted_pick(TYPE_CUM, rnd())
             agent = int(rnd() * len(AGENTS))
             dept = int(rnd() * len(DEPARTMENTS))
             number = int(rnd() * len(NUMBERS))

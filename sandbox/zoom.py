@@ -45,7 +45,7 @@ import math
 from typing import Any
 
 from .clock import DAY, BadTime, add_months, day_of, fmt_date, fmt_ts, http_date, parse_api_time
-from .server import Response
+from .server import ApiError, Response
 from .world import K_HISTORY
 
 LABELS = {
@@ -58,15 +58,16 @@ LABELS = {
     "GET /phone/users/{userId}/call_history/sync": "medium",
     "GET /contact_center/voice_calls": "heavy",
 }
+# route -> (envelope keys that may hold the items, item key); no envelope: the answer is the item
 ITEM_KEYS = {
-    "GET /phone/users": ("users", "id"),
-    "GET /phone/call_logs": ("call_logs", "id"),
-    "GET /phone/call_logs/{id}": (None, "id"),
-    "GET /phone/users/{userId}/call_logs/sync": ("call_logs", "id"),
-    "GET /phone/call_history": ("call_history", "call_history_uuid"),
-    "GET /phone/call_history/{callHistoryUuid}": (None, "call_history_uuid"),
-    "GET /phone/users/{userId}/call_history/sync": ("call_history", "call_history_uuid"),
-    "GET /contact_center/voice_calls": ("voice_calls", "engagement_id"),
+    "GET /phone/users": (("users",), "id"),
+    "GET /phone/call_logs": (("call_logs",), "id"),
+    "GET /phone/call_logs/{id}": ((), "id"),
+    "GET /phone/users/{userId}/call_logs/sync": (("call_logs",), "id"),
+    "GET /phone/call_history": (("call_history", "call_logs"), "call_history_uuid"),  # call_logs: legacy shape
+    "GET /phone/call_history/{callHistoryUuid}": ((), "call_history_uuid"),
+    "GET /phone/users/{userId}/call_history/sync": (("call_history", "call_logs"), "call_history_uuid"),
+    "GET /contact_center/voice_calls": (("voice_calls",), "engagement_id"),
 }
 
 SCOPE = ("phone:read:admin phone_call_log:read:admin phone:read:list_call_logs:admin "
@@ -77,12 +78,6 @@ MAX_KEY = 1 << 62
 
 def err(status: int, code: int, message: str, headers: dict[str, str] | None = None) -> Response:
     return Response(status, {"code": code, "message": message}, headers)
-
-
-class ApiError(Exception):
-    def __init__(self, response: Response):
-        super().__init__(response.status)
-        self.response = response
 
 
 def qpage_size(req, default: int, maximum: int) -> int:
@@ -256,14 +251,12 @@ class ZoomApi:
 
     # ------------------------------------------------------------------ generic paged list
     def paged(self, req, now: float, route: str, parse, compute, render, envelope_key: str,
-              default_size: int, max_size: int, flags: dict) -> Response:
+              default_size: int, max_size: int) -> Response:
         tok = (req.arg("next_page_token") or "").strip()
         if tok:
             p = self.decode_token(tok)
-            if p is None or p.get("r") != route:
-                raise ApiError(err(400, 300, EXPIRED_PAGE_TOKEN["message"]))
-            if now - p["t"] > self.cfg.page_token_ttl_s:
-                raise ApiError(err(400, 300, EXPIRED_PAGE_TOKEN["message"]))
+            if p is None or p.get("r") != route or now - p["t"] > self.cfg.page_token_ttl_s:
+                raise ApiError(err(400, EXPIRED_PAGE_TOKEN["code"], EXPIRED_PAGE_TOKEN["message"]))
             q, offset, as_of, size = p["q"], p["o"], p["a"], p["s"]
         else:
             q = parse(req, now)
@@ -284,14 +277,10 @@ class ZoomApi:
         page_items = items[offset: offset + size]
         page = [render(x, as_of) for x in page_items]
         end = offset + size
-        if end < total or (self.cfg.quirk_empty_last_page and total and end == total and len(page) == size):
+        if end < total or (self.cfg.quirk_empty_last_page and end == total):  # end == total: a full last page
             next_token = self.encode_token({"r": route, "q": q, "o": end, "a": as_of, "s": size, "t": now})
         else:
             next_token = ""
-        if flags.get("missing_key") and page:
-            page[len(page) // 2].pop(ITEM_KEYS[route][1], None)
-            flags["missing_key_applied"] = True
-        body: dict[str, Any] = {}
         if route == "GET /contact_center/voice_calls":
             body = {"next_page_token": next_token, "page_size": size, "total_records": total,
                     "from": q["w"]["from"], "to": q["w"]["to"], envelope_key: page}
@@ -303,7 +292,7 @@ class ZoomApi:
         return Response(200, body)
 
     # ------------------------------------------------------------------ users
-    def list_users(self, req, now, flags) -> Response:
+    def list_users(self, req, now) -> Response:
         sb = self.sb
 
         def parse(req, now):
@@ -313,7 +302,7 @@ class ZoomApi:
             return sb.user_entities()
 
         return self.paged(req, now, "GET /phone/users", parse, compute, lambda u, a: sb.render_user(u),
-                          "users", 30, 100, flags)
+                          "users", 30, 100)
 
     def user_or_error(self, user_id: str):
         d = self.sb.directory
@@ -328,7 +317,7 @@ class ZoomApi:
         raise ApiError(err(404, 1001, f"User does not exist: {user_id}."))
 
     # ------------------------------------------------------------------ call logs
-    def list_call_logs(self, req, now, flags) -> Response:
+    def list_call_logs(self, req, now) -> Response:
         sb = self.sb
 
         def parse(req, now):
@@ -349,21 +338,16 @@ class ZoomApi:
             return sb.query_call_logs(q["w"]["lo"], q["w"]["hi"], q, as_of)
 
         return self.paged(req, now, "GET /phone/call_logs", parse, compute,
-                          lambda x, a: sb.phone.call_log(x[0], x[1]), "call_logs", 30, 300, flags)
+                          lambda x, a: sb.phone.call_log(x[0], x[1]), "call_logs", 30, 300)
 
-    def call_log_detail(self, req, now, flags, log_id: str) -> Response:
+    def call_log_detail(self, req, now, log_id: str) -> Response:
         found = self.sb.find_call_log(log_id, now)
         if found is None:
             raise ApiError(err(404, 1001, f"Call log does not exist: {log_id}."))
-        c, k = found
-        row = self.sb.phone.call_log_detail(c, k)
-        if flags.get("missing_key"):
-            row.pop("id", None)
-            flags["missing_key_applied"] = True
-        return Response(200, row)
+        return Response(200, self.sb.phone.call_log_detail(*found))
 
     # ------------------------------------------------------------------ call history
-    def list_call_history(self, req, now, flags) -> Response:
+    def list_call_history(self, req, now) -> Response:
         sb = self.sb
         legacy = self.cfg.legacy_call_history_shape
 
@@ -385,20 +369,16 @@ class ZoomApi:
 
         return self.paged(req, now, "GET /phone/call_history", parse, compute,
                           lambda c, a: sb.phone.call_history(c), "call_logs" if legacy else "call_history",
-                          30, 300, flags)
+                          30, 300)
 
-    def call_history_detail(self, req, now, flags, uuid: str) -> Response:
+    def call_history_detail(self, req, now, uuid: str) -> Response:
         c = self.sb.find_call(uuid, now, K_HISTORY)
         if c is None:
             raise ApiError(err(404, 1001, f"Call history does not exist: {uuid}."))
-        row = self.sb.phone.call_history_detail(c, self.cfg.legacy_call_history_shape)
-        if flags.get("missing_key"):
-            row.pop("call_history_uuid", None)
-            flags["missing_key_applied"] = True
-        return Response(200, row)
+        return Response(200, self.sb.phone.call_history_detail(c, self.cfg.legacy_call_history_shape))
 
     # ------------------------------------------------------------------ user syncs
-    def user_sync(self, req, now, flags, user_id: str, kind: str) -> Response:
+    def user_sync(self, req, now, user_id: str, kind: str) -> Response:
         sb = self.sb
         u = self.user_or_error(user_id)
         sync_type = (req.arg("sync_type") or "FSync").strip() or "FSync"
@@ -417,10 +397,7 @@ class ZoomApi:
                 raise ApiError(err(400, 300, "Invalid sync_token."))
         if token is None or sync_type == "FSync":
             rows = sb.user_rows_before(u.index, kind, None, count, now)
-            back = list(rows[-1][0]) if rows else None
-            token = {"u": u.id, "k": kind, "b": back, "i": [now, MAX_KEY, 0, 0]}
-            if not rows:
-                token["b"] = [0, 0, 0, 0]
+            token = {"u": u.id, "k": kind, "b": list(rows[-1][0]) if rows else [0, 0, 0, 0], "i": [now, MAX_KEY, 0, 0]}
         elif sync_type == "BSync":
             cursor = tuple(token["b"]) if token.get("b") else None
             rows = sb.user_rows_before(u.index, kind, cursor, count, now) if cursor else []
@@ -431,14 +408,11 @@ class ZoomApi:
             rows = sb.user_rows_after(u.index, kind, mark, count, now)
             token["i"] = list(rows[-1][1]) if len(rows) == count else [now, MAX_KEY, 0, 0]
         items = [r[2]() for r in rows]
-        if flags.get("missing_key") and items:
-            items[len(items) // 2].pop("id" if kind == "logs" else "call_history_uuid", None)
-            flags["missing_key_applied"] = True
         key = "call_logs" if (kind == "logs" or self.cfg.legacy_call_history_shape) else "call_history"
         return Response(200, {key: items, "sync_token": self.encode_token(token)})
 
     # ------------------------------------------------------------------ contact center
-    def list_voice_calls(self, req, now, flags) -> Response:
+    def list_voice_calls(self, req, now) -> Response:
         sb = self.sb
         cc = sb.cc
 
@@ -471,5 +445,5 @@ class ZoomApi:
             return sb.query_voice_calls(q["w"]["lo"], q["w"]["hi"], q["f"], as_of)
 
         return self.paged(req, now, "GET /contact_center/voice_calls", parse, compute,
-                          lambda e, a: cc.render(e, a), "voice_calls", 10, 100, flags)
+                          lambda e, a: cc.render(e, a), "voice_calls", 10, 100)
 

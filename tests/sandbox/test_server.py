@@ -4,13 +4,13 @@ import os
 import socket
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from sandbox import Sandbox, SandboxConfig
+from sandbox.selftest import free_port, latency_concurrency
 
 from .conftest import SMALL, zoho_client, zoom_client, zoom_token
 
@@ -29,7 +29,7 @@ def test_context_manager_env_and_urls():
         assert sb.zoom_credentials == {"account_id": "sandbox-account", "client_id": "sandbox-client-id",
                                        "client_secret": "sandbox-client-secret"}
         url = sb.url
-    with __import__("pytest").raises(httpx.ConnectError):
+    with pytest.raises(httpx.ConnectError):
         httpx.get(url + "/_sandbox/stats", timeout=2)
 
 
@@ -59,39 +59,9 @@ def test_keep_alive_and_raw_http(sb):
 
 def test_latency_does_not_serialize_connections(make_sb):
     sb = make_sb(latency_ms=50)
-    tok = zoom_token(sb)
-    ids = [x["id"] for x in sb.truth.call_logs()[:50]]
-    clients = [httpx.Client(base_url=sb.zoom_base_url, headers={"Authorization": f"Bearer {tok}"})
-               for _ in range(40)]
-    barrier = threading.Barrier(41)
-    errors = []
-
-    def worker(i):
-        c = clients[i]
-        c.get(f"/phone/call_logs/{ids[i]}")  # open the keep-alive connection
-        barrier.wait()
-        for j in range(5):
-            if c.get(f"/phone/call_logs/{ids[(i + j) % len(ids)]}").status_code != 200:
-                errors.append(i)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(40)]
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(0.0005)  # the clients share the GIL with the server thread in this test
-    try:
-        for t in threads:
-            t.start()
-        barrier.wait()
-        t0 = time.perf_counter()
-        for t in threads:
-            t.join()
-        wall = time.perf_counter() - t0
-    finally:
-        sys.setswitchinterval(old)
-        for c in clients:
-            c.close()
+    wall, errors = latency_concurrency(sb.url, connections=40, per_conn=5, latency_ms=50)
     assert not errors
     # 40 connections x 5 requests x 50 ms = 10 s if serialized; ideal 0.25 s
-    print(f"wall {wall:.2f} s")
     assert wall < 2.5, wall
 
 
@@ -151,9 +121,7 @@ def test_admin_routes(sb):
 
 
 def test_cli_serves_and_prints_urls():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(port), "--seed", "3", "--users", "4",
                              "--calls-per-day", "5", "--days", "20", "--start", "2026-11-20T12:00:00Z",
                              "--no-rate-limits"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

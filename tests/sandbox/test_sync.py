@@ -55,15 +55,8 @@ def test_isync_returns_only_what_became_visible_since(sb, zoom):
 
 def test_isync_catches_a_late_arrival_older_than_the_newest_row():
     probe = Sandbox(SandboxConfig(**SMALL))
-    late = None
-    for day in range(probe.start_day - 2, probe.first_day, -1):
-        for c in probe.phone_days.get(day).calls:
-            if c.quirks & Q_LATE and c.vis - c.end > 3 * 3600:
-                late = c
-                break
-        if late:
-            break
-    assert late is not None
+    late = next(c for day in range(probe.start_day - 2, probe.first_day, -1)
+                for c in probe.phone_days.get(day).calls if c.quirks & Q_LATE and c.vis - c.end > 3 * 3600)
     user = probe.directory.users[late.users[0]].id
     # a sandbox whose clock starts just after the late call ended (it is not visible yet)
     sb = Sandbox(SandboxConfig(**{**SMALL, "start": fmt_ts(late.end + 60), "enforce_rate_limits": False})).start()
