@@ -145,8 +145,7 @@ def run_naive(spec: dict[str, Any], report: dict[str, Any]) -> None:
     api = NaiveZoom(env["SOURCES__ZOOM__BASE_URL"], env["SOURCES__ZOOM__TOKEN_URL"],
                     env["SOURCES__ZOOM__ACCOUNT_ID"], env["SOURCES__ZOOM__CLIENT_ID"],
                     env["SOURCES__ZOOM__CLIENT_SECRET"])
-    info = pipeline.run(naive_zoom_phone(api, to_utc(spec["start_date"]), to_utc(spec["end_date"]),
-                                         details=spec.get("details", True)))
+    info = pipeline.run(naive_zoom_phone(api, to_utc(spec["start_date"]), to_utc(spec["end_date"])))
     report["wall_s"] = round(time.perf_counter() - t0, 3)
     info.raise_on_failed_jobs()
     counts = pipeline.last_trace.last_normalize_info.row_counts

@@ -34,7 +34,7 @@ class SandboxProcess:
         self.args = [
             sys.executable, "-m", "sandbox", "--port", "0", "--seed", str(seed), "--users", str(users),
             "--calls-per-day", str(calls_per_day), "--days", str(days), "--start", start,
-            "--latency-ms", str(latency_ms),
+            "--latency-ms", str(latency_ms), "--quiet",
         ]
         if not rate_limits:
             self.args.append("--no-rate-limits")
@@ -49,29 +49,30 @@ class SandboxProcess:
     def __enter__(self) -> SandboxProcess:
         self._log = self.log_path.open("w")
         self.proc = subprocess.Popen(self.args, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT)
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.__exit__()  # the `with` block never ran: stop the server and remove its log here
+            raise
+        return self
+
+    def _wait_ready(self) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"sandbox exited ({self.proc.returncode}): {self.log_tail()}")
-            text = self.log_path.read_text()
-            # the URL line is flushed first, the rest (credentials, exports) in one flush after it
-            if "environment:" in text and self._env_lines(text):
-                match = re.search(r"Sandbox listening on (\S+)", text)
+            match = re.search(r"Sandbox listening on (\S+)\n", self.log_path.read_text())
+            if match:
                 self.url = match.group(1)
                 self.admin = httpx.Client(base_url=self.url, timeout=120.0)
                 self.admin.get("/_sandbox/stats").raise_for_status()
-                return self
+                return
             time.sleep(0.1)
-        self.__exit__()
         raise RuntimeError(f"sandbox did not start within 60 s: {self.log_tail()}")
 
-    @staticmethod
-    def _env_lines(text: str) -> list[str]:
-        return re.findall(r"^\s+export (\S+=\S*)$", text, re.M)
-
     def env(self) -> dict[str, str]:
-        """The SOURCES__... variables the sandbox printed (URLs and credentials)."""
-        return dict(line.split("=", 1) for line in self._env_lines(self.log_path.read_text()))
+        """The SOURCES__... variables for this sandbox (URLs and credentials)."""
+        return self.stats()["env"]
 
     def __exit__(self, *exc) -> None:
         if self.admin is not None:
@@ -99,6 +100,12 @@ class SandboxProcess:
 
     def reset_stats(self) -> None:
         self.admin.post("/_sandbox/reset_stats").raise_for_status()
+
+    def truth_count(self, name: str) -> int:
+        """How many `name` items (call_logs, call_log_legs, ...) the sandbox serves right now."""
+        answer = self.admin.get(f"/_sandbox/truth/{name}", params={"count_only": "1"}, timeout=600)
+        answer.raise_for_status()
+        return int(answer.json()["count"])
 
     def cpu_s(self) -> float:
         """CPU seconds the sandbox process has used so far."""
@@ -156,12 +163,6 @@ def run_child(spec: dict[str, Any], env: dict[str, str] | None = None, timeout: 
 
 
 @contextmanager
-def workdir(keep: bool = False):
-    path = Path(tempfile.mkdtemp(prefix="callpipe-bench-"))
-    try:
-        yield path
-    finally:
-        if not keep:
-            import shutil
-
-            shutil.rmtree(path, ignore_errors=True)
+def workdir():
+    with tempfile.TemporaryDirectory(prefix="callpipe-bench-", ignore_cleanup_errors=True) as path:
+        yield Path(path)

@@ -61,7 +61,7 @@ class NaiveZoom:
                     break
 
 
-def naive_zoom_phone(api: NaiveZoom, start: dt.datetime, end: dt.datetime, details: bool = True):
+def naive_zoom_phone(api: NaiveZoom, start: dt.datetime, end: dt.datetime):
     """call_logs + call_log_legs and call_history + call_elements, as dicts one at a time."""
 
     @dlt.resource(name="call_logs", primary_key="id", write_disposition="merge")
@@ -86,6 +86,4 @@ def naive_zoom_phone(api: NaiveZoom, start: dt.datetime, end: dt.datetime, detai
         for element in detail.get("call_elements") or []:
             yield {**element, "call_history_uuid": item["call_history_uuid"]}
 
-    if details:
-        return [call_logs, call_log_legs, call_history, call_elements]
-    return [call_logs, call_history]
+    return [call_logs, call_log_legs, call_history, call_elements]

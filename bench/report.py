@@ -103,8 +103,7 @@ def render(report: dict[str, Any]) -> str:
         table.append([name, f"{calls:,}", f"{r['rows_total']:,}", f"{r['wall_s']:.1f}", f"{r['rows_per_s']:,.0f}",
                       f"{r['peak_rss_mb']:.0f}", f"{requests:,}" if requests else ""])
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    lines += [_row(row[:len(header)] if len(row) >= len(header) else row + [""] * (len(header) - len(row)), widths)
-              for row in table]
+    lines += [_row(row, widths) for row in table]
     fan = results.get("fanout")
     if fan and "fanout" in fan:
         f, n = fan["fanout"], fan["noop"]

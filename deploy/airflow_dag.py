@@ -77,7 +77,6 @@ def callpipe_nightly():
             decompose="none",  # one task per source: its transformers need their parents' pages
             loader_file_format=LOADER_FILE_FORMAT[DESTINATION],
             trigger_rule="all_done",
-            retries=0,
         )
 
     @task(trigger_rule="all_done")
