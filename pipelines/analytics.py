@@ -22,10 +22,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pipelines.outcomes import map_rows
+from pipelines.warehouse import SOURCE_NAMES as SOURCES
+from pipelines.warehouse import quote_ident as q
 
 log = logging.getLogger(__name__)
 
-SOURCES = ("zoom_phone", "zoom_contact_center", "zoho_voice")
 VIEWS = ("calls", "call_legs", "calls_daily")
 MAP_TABLE = "outcome_map"
 
@@ -52,11 +53,6 @@ LEG_COLUMNS: tuple[tuple[str, str], ...] = (
     ("outcome", TEXT), ("result_raw", TEXT), ("result_reason", TEXT),
     ("ring_s", BIGINT), ("wait_s", BIGINT), ("hold_s", BIGINT), ("talk_s", BIGINT), ("source_account", TEXT),
 )
-
-
-def q(name: str) -> str:
-    """Quoted identifier."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def lit(value: str | None) -> str:
@@ -124,6 +120,16 @@ def _empty(spec: Iterable[tuple[str, str]]) -> str:
 def _outcome_join(cat: Catalog, alias: str, provider: str, raw_expr: str) -> str:
     return (f"LEFT JOIN {cat.map_table()} {alias} ON {alias}.provider = {lit(provider)} "
             f"AND {alias}.raw_value = {norm(raw_expr)}")
+
+
+def _first_queue_join(on: str, rows: str, *, key: str, order: str, queue_id: str, queue_name: str,
+                      where: str) -> str:
+    """LEFT JOIN `cq` (call_key, queue_id, queue_name): per call `key`, the first of `rows` (by
+    `order`) that is a queue step (`where`), joined on `cq.call_key = on`."""
+    first = (f"SELECT call_key, queue_id, queue_name FROM (SELECT {key} AS call_key, {queue_id} AS queue_id, "
+             f"{queue_name} AS queue_name, ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {order}) AS qn "
+             f"FROM {rows} WHERE {where}) fq WHERE qn = 1")
+    return f"LEFT JOIN ({first}) cq ON cq.call_key = {on}"
 
 
 def _zoom_target_type(ext_type: str, voicemail: str) -> str:
@@ -197,13 +203,10 @@ def _legacy_legs(cat: Catalog) -> str | None:
             f"FROM {cat.table('zoom_phone', 'call_log_legs')} g {join}")
 
 
-def _legacy_legs_used(cat: Catalog) -> str | None:
+def _legacy_legs_used(cat: Catalog, elements: str | None) -> str | None:
     """Legacy legs of the calls that have no call elements (the documented no-double rule)."""
     legacy = _legacy_legs(cat)
-    if legacy is None:
-        return None
-    elements = _elements_of_kept_history(cat)
-    if elements is None:
+    if legacy is None or elements is None:
         return legacy
     return (f"SELECT ll.* FROM ({legacy}) ll WHERE NOT EXISTS "
             f"(SELECT 1 FROM ({elements}) el WHERE el.call_key = ll.call_key)")
@@ -219,12 +222,10 @@ def _calls_zoom_history(cat: Catalog) -> str:
     elements = _elements_of_kept_history(cat)
     if elements is not None:
         ee = lambda n, t=None: cat.col("zoom_phone", "call_elements", "e", n, t)  # noqa: E731
-        first_queue = (
-            f"SELECT call_key, queue_id, queue_name FROM (SELECT e.call_key, {ee('callee_ext_id', TEXT)} AS queue_id, "
-            f"{ee('callee_name', TEXT)} AS queue_name, ROW_NUMBER() OVER (PARTITION BY e.call_key "
-            f"ORDER BY e.leg_order) AS qn FROM ({elements}) e "
-            f"WHERE LOWER(TRIM({ee('callee_ext_type', TEXT)})) = 'call_queue') fq WHERE qn = 1")
-        joins.append(f"LEFT JOIN ({first_queue}) cq ON cq.call_key = h.call_key")
+        joins.append(_first_queue_join(
+            "h.call_key", f"({elements}) e", key="e.call_key", order="e.leg_order",
+            queue_id=ee("callee_ext_id", TEXT), queue_name=ee("callee_name", TEXT),
+            where=f"LOWER(TRIM({ee('callee_ext_type', TEXT)})) = 'call_queue'"))
         queue_id, queue_name = "cq.queue_id", "cq.queue_name"
     charge = "NULL"
     recorded = f"LOWER(TRIM({c('recording_status', TEXT)})) = 'recorded'"
@@ -259,12 +260,10 @@ def _calls_zoom_logs(cat: Catalog) -> str:
     legacy = _legacy_legs(cat)
     if legacy is not None:
         gg = lambda n, t=None: cat.col("zoom_phone", "call_log_legs", "g", n, t)  # noqa: E731
-        first_queue = (
-            f"SELECT call_key, queue_id, queue_name FROM (SELECT g.call_key, {gg('forward_to_id', TEXT)} AS queue_id, "
-            f"{gg('forward_to_name', TEXT)} AS queue_name, ROW_NUMBER() OVER (PARTITION BY g.call_key "
-            f"ORDER BY g.leg_order) AS qn FROM ({legacy}) g "
-            f"WHERE LOWER(TRIM({gg('forward_to_type', TEXT)})) IN ('callqueue', 'call_queue')) fq WHERE qn = 1")
-        joins.append(f"LEFT JOIN ({first_queue}) cq ON cq.call_key = l.call_key")
+        joins.append(_first_queue_join(
+            "l.call_key", f"({legacy}) g", key="g.call_key", order="g.leg_order",
+            queue_id=gg("forward_to_id", TEXT), queue_name=gg("forward_to_name", TEXT),
+            where=f"LOWER(TRIM({gg('forward_to_type', TEXT)})) IN ('callqueue', 'call_queue')"))
         queue_id, queue_name = "cq.queue_id", "cq.queue_name"
     where = "l.rn = 1"
     if cat.has("zoom_phone", "call_history"):
@@ -288,21 +287,17 @@ def _calls_zoom_logs(cat: Catalog) -> str:
             + "\n".join(joins) + f"\nWHERE {where}")
 
 
-def _cc_first_queue(cat: Catalog) -> str:
-    qc = lambda n, t=None: cat.col("zoom_contact_center", "voice_call_queues", "x", n, t)  # noqa: E731
-    return (f"SELECT engagement_id, queue_id, queue_name FROM (SELECT {qc('engagement_id', TEXT)} AS engagement_id, "
-            f"{qc('queue_id', TEXT)} AS queue_id, {qc('queue_name', TEXT)} AS queue_name, "
-            f"ROW_NUMBER() OVER (PARTITION BY {qc('engagement_id', TEXT)} ORDER BY {qc('position', BIGINT)}) AS qn "
-            f"FROM {cat.table('zoom_contact_center', 'voice_call_queues')} x "
-            f"WHERE COALESCE({qc('position', BIGINT)}, 0) >= 0) fq WHERE qn = 1")
-
-
 def _calls_cc(cat: Catalog) -> str:
     c = lambda n, t=None: cat.col("zoom_contact_center", "voice_calls", "v", n, t)  # noqa: E731
     joins = [_outcome_join(cat, "m", "zoom_contact_center", c("result"))]
     queue_id = queue_name = "NULL"
     if cat.has("zoom_contact_center", "voice_call_queues"):
-        joins.append(f"LEFT JOIN ({_cc_first_queue(cat)}) cq ON cq.engagement_id = {c('engagement_id', TEXT)}")
+        qc = lambda n, t=None: cat.col("zoom_contact_center", "voice_call_queues", "x", n, t)  # noqa: E731
+        joins.append(_first_queue_join(
+            c("engagement_id", TEXT), f"{cat.table('zoom_contact_center', 'voice_call_queues')} x",
+            key=qc("engagement_id", TEXT), order=qc("position", BIGINT),
+            queue_id=qc("queue_id", TEXT), queue_name=qc("queue_name", TEXT),
+            where=f"COALESCE({qc('position', BIGINT)}, 0) >= 0"))
         queue_id, queue_name = "cq.queue_id", "cq.queue_name"
     direction = f"LOWER(TRIM({c('direction', TEXT)}))"
     values = {
@@ -353,7 +348,7 @@ def _calls_zoho(cat: Catalog) -> str:
         "source_account": c("source_account"),
     }
     return (f"SELECT\n    {_select(values, CALL_COLUMNS)}\nFROM {cat.table('zoho_voice', 'call_logs')} z\n"
-            f"LEFT JOIN {cat.map_table()} m ON m.provider = 'zoho_voice' AND m.raw_value = {norm(key)}")
+            + _outcome_join(cat, "m", "zoho_voice", key))
 
 
 def calls_sql(cat: Catalog) -> str:
@@ -454,7 +449,6 @@ def _legs_cc(cat: Catalog) -> str | None:
         "result_raw": f"CASE WHEN s.target_type = 'flow' THEN NULL ELSE {result} END",
         "source_account": "s.source_account",
     }
-    join = ""
     if has_calls:
         join = (f"LEFT JOIN {cat.table('zoom_contact_center', 'voice_calls')} v "
                 f"ON {v('engagement_id', TEXT)} = s.engagement_id\n"
@@ -469,7 +463,7 @@ def call_legs_sql(cat: Catalog) -> str:
     elements = _elements_of_kept_history(cat)
     if elements is not None:
         branches.append(_legs_zoom_elements(cat, elements))
-    legacy = _legacy_legs_used(cat)
+    legacy = _legacy_legs_used(cat, elements)
     if legacy is not None:
         branches.append(_legs_zoom_legacy(cat, legacy))
     cc = _legs_cc(cat)
@@ -509,7 +503,7 @@ def _dialect(pipeline) -> str:
 
 def _catalog(warehouse, client, dialect: str) -> Catalog:
     datasets = {s: warehouse.pipeline(s).dataset_name for s in SOURCES}
-    cat = Catalog(datasets=datasets, analytics=getattr(warehouse, "analytics_dataset", "analytics"), dialect=dialect)
+    cat = Catalog(datasets=datasets, analytics=warehouse.analytics_dataset, dialect=dialect)
     by_schema = {}
     for source, dataset in datasets.items():
         by_schema.setdefault(dataset, []).append(source)

@@ -38,6 +38,7 @@ from pipelines.warehouse import (
     DESTINATIONS,
     POSTGRES_ENV,
     Warehouse,
+    config_value,
     redact,
     warehouse_from_config,
 )
@@ -209,8 +210,6 @@ def make_warehouse(args: argparse.Namespace) -> Warehouse:
 def enabled_sources(selected: list[str]) -> list[str]:
     if selected:
         return selected
-    from pipelines.warehouse import config_value
-
     configured = config_value("pipeline.sources", None)
     if configured is None:
         return list(SOURCES)

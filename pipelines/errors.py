@@ -4,22 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-try:  # the HTTP layer owns these (docs/ARCHITECTURE.md); fallbacks only while it is missing
-    from sources.common.http import ApiError, ConfigError, QuotaExhausted
-except ImportError:  # pragma: no cover
-
-    class ConfigError(ValueError):  # type: ignore[no-redef]
-        pass
-
-    class ApiError(Exception):  # type: ignore[no-redef]
-        pass
-
-    class QuotaExhausted(ApiError):  # type: ignore[no-redef]
-        retry_at = None
-
-
 from pipelines.lock import LockHeld
 from pipelines.warehouse import WarehouseError
+from sources.common.http import ApiError, ConfigError, QuotaExhausted  # the HTTP layer owns these
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # at least one source failed
@@ -39,10 +26,9 @@ EXIT_CODES = {
     EXIT_TERMINATED: "stopped by SIGTERM, e.g. a scheduler's timeout (resumable, like Ctrl-C)",
 }
 
-OK, FAILED, QUOTA, BUSY, CONFIG = "ok", "failed", "quota", "busy", "config"
+OK, FAILED, QUOTA, BUSY = "ok", "failed", "quota", "busy"
 INTERRUPTED = "interrupted"  # Ctrl-C or SIGTERM; also what a killed run is marked by the next one
-OUTCOME_EXIT = {OK: EXIT_OK, FAILED: EXIT_FAILED, QUOTA: EXIT_QUOTA, BUSY: EXIT_BUSY, CONFIG: EXIT_USAGE,
-                INTERRUPTED: EXIT_INTERRUPTED}
+OUTCOME_EXIT = {OK: EXIT_OK, FAILED: EXIT_FAILED, QUOTA: EXIT_QUOTA, BUSY: EXIT_BUSY, INTERRUPTED: EXIT_INTERRUPTED}
 
 
 class Terminated(KeyboardInterrupt):
@@ -100,13 +86,12 @@ def root_cause(exc: BaseException) -> BaseException:
 
 
 def classify(exc: BaseException) -> str:
+    """The outcome of a source that raised `exc`: quota, busy or failed."""
     cause = root_cause(exc)
     if isinstance(cause, QuotaExhausted):
         return QUOTA
     if isinstance(cause, LockHeld):
         return BUSY
-    if isinstance(cause, ConfigError):
-        return CONFIG
     return FAILED
 
 

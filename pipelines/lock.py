@@ -33,16 +33,6 @@ class LockHeld(Exception):
         )
 
 
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 class RunLock:
     def __init__(self, path: str | os.PathLike, name: str):
         self.path = Path(path)

@@ -42,7 +42,6 @@ OUTCOMES = (ANSWERED, MISSED, VOICEMAIL, ABANDONED, REJECTED, FAILED, FORWARDED,
 ZOOM_PHONE = "zoom_phone"
 ZOOM_CONTACT_CENTER = "zoom_contact_center"
 ZOHO_VOICE = "zoho_voice"
-PROVIDERS = (ZOOM_PHONE, ZOOM_CONTACT_CENTER, ZOHO_VOICE)
 
 # Raw values per provider and outcome, as the vendors write them (they are normalized
 # below). Sources: the vendor docs in /work/shared/api-reference, API-NOTES.md (undocumented

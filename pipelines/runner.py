@@ -28,7 +28,6 @@ from pipelines.console import Console
 from pipelines.errors import (
     BUSY,
     EXIT_TERMINATED,
-    FAILED,
     INTERRUPTED,
     OK,
     OUTCOME_EXIT,
@@ -65,17 +64,16 @@ class Job:
     def fresh(self) -> Job:
         """The same job built again: defaults that depend on "now" (six months back...) are
         computed when the source actually starts, not when the whole run was validated."""
-        if self.options.get("client") is not None:  # an injected client is reused as it is
-            return prepare(self.spec, self.command, **self.options)
         fresh = prepare(self.spec, self.command, **self.options)
-        self.client.close()
+        if self.options.get("client") is None:  # an injected client is reused as it is
+            self.client.close()
         return fresh
 
 
 @dataclass
 class SourceResult:
     source: str
-    outcome: str  # ok | failed | quota | busy | config | interrupted
+    outcome: str  # ok | failed | quota | busy | interrupted
     seconds: float = 0.0
     rows: dict[str, int] = field(default_factory=dict)
     requests: dict[str, int] = field(default_factory=dict)
@@ -232,8 +230,7 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
             why = "SIGTERM" if result.terminated else "Ctrl-C"
             result.outcome, result.error = INTERRUPTED, f"interrupted ({why}); the next run resumes from here"
             raise stop from None
-        outcome = classify(exc)
-        result.outcome = outcome if outcome in (QUOTA, BUSY) else FAILED
+        result.outcome = classify(exc)
         result.error = wh.redact(describe(exc))
         result.exception = exc
         result.retry_at = _retry_at(exc)

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 import dlt
 
 from pipelines.lock import RunLock
+from sources.common.http import redact_secrets
 
 DUCKDB = "duckdb"
 POSTGRES = "postgres"
@@ -52,9 +53,7 @@ def redact(text: str, secrets: Sequence[str] = ()) -> str:
     """Remove passwords of connection strings and the given secret values from `text`."""
     if not text:
         return text
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
+    text = redact_secrets(text, secrets)
     text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
     return _KV_PASSWORD.sub(r"\1***", text)
 
@@ -146,12 +145,9 @@ class Warehouse:
         return self.pipelines_dir / self.key
 
     def redact(self, text: str) -> str:
-        secrets = [self.location] if self.kind == POSTGRES else []
-        if self.kind == POSTGRES:
-            pw = urlsplit(self.location).password
-            if pw:
-                secrets.append(pw)
-        return redact(text, secrets)
+        if self.kind != POSTGRES:
+            return redact(text)
+        return redact(text, [self.location, urlsplit(self.location).password or ""])
 
     # ------------------------------------------------------------------ dlt
     def destination(self):
@@ -350,9 +346,9 @@ def duckdb_busy_message(path: str, exc: BaseException) -> str:
     return f"cannot open DuckDB file {path}: {text.strip().splitlines()[0] if text.strip() else type(exc).__name__}"
 
 
-def config_value(key: str, default: Any = None, expected_type: type | None = None) -> Any:
+def config_value(key: str, default: Any = None) -> Any:
     """A `[pipeline]`-style setting from dlt config (config.toml or env, e.g. PIPELINE__DUCKDB_PATH)."""
-    value = dlt.config.get(key, expected_type) if expected_type else dlt.config.get(key)
+    value = dlt.config.get(key)
     return default if value is None or value == "" else value
 
 
@@ -365,7 +361,7 @@ def warehouse_from_config(
 ) -> Warehouse:
     """Build the warehouse from CLI values, falling back to `[pipeline]` config, then defaults.
 
-    Raises ConfigError (from sources.common.http when available) naming the key and env var.
+    Raises ConfigError (sources.common.http) naming the key and env var.
     """
     from pipelines.errors import ConfigError
 

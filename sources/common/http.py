@@ -107,7 +107,8 @@ class RetriesExhausted(ApiError):
     """429 / 5xx / timeouts / connection errors kept failing; `cause` names the last one."""
 
 
-def _redact(text: str, secrets: Iterable[str]) -> str:
+def redact_secrets(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every secret value (4 characters or more) replaced by ***."""
     for secret in secrets:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "***")
@@ -291,7 +292,7 @@ class _TokenAuth:
         raise NotImplementedError
 
     def _fail(self, response: httpx.Response, code: Any, message: str, hint: str = "") -> AuthError:
-        return AuthError(_redact(message, self.secrets()), provider=self.vendor, method="POST",
+        return AuthError(redact_secrets(message, self.secrets()), provider=self.vendor, method="POST",
                          endpoint="token", status=response.status_code, code=code, hint=hint or self.hint)
 
     def __repr__(self) -> str:
@@ -496,7 +497,7 @@ class ApiClient:
             self._stats[key] = self._stats.get(key, 0) + 1
 
     def _redact(self, text: str) -> str:
-        return _redact(text, self.auth.secrets())
+        return redact_secrets(text, self.auth.secrets())
 
     def _send(self, method: str, url: str, **kwargs: Any) -> tuple[httpx.Response | None, str]:
         """(response, "") or, on a timeout or connection error, (None, its redacted description)."""

@@ -62,6 +62,16 @@ def doc_queries() -> dict[str, str]:
     return out
 
 
+def doc_outcome_map() -> list[tuple[str, str, str]]:
+    """(provider, raw value, outcome) rows of the outcome tables under '**<provider>**' in the Outcomes section."""
+    text = DICTIONARY.read_text().split("## Outcomes", 1)[1].split("\n## ", 1)[0]
+    out = []
+    for provider, table in re.findall(r"^\*\*([a-z_]+)\*\*\n\n((?:\|.*\n)+)", text, flags=re.M):
+        for outcome, values in re.findall(r"^\| ([a-z]+) \| (.*) \|$", table, flags=re.M):
+            out += [(provider, raw, outcome) for raw in re.findall(r"`([^`]+)`", values)]
+    return out
+
+
 def doc_columns() -> dict[str, list[str]]:
     """`name` -> documented columns, from the tables under '#### `dataset.table`' headings."""
     text = DICTIONARY.read_text()

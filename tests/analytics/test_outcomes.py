@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from pipelines.analytics import refresh_views
+from pipelines.analytics import lit, refresh_views
 from pipelines.outcomes import (
     OTHER,
     OUTCOME_MAP,
@@ -26,6 +26,7 @@ from pipelines.outcomes import (
 )
 from pipelines.warehouse import Warehouse
 from tests.analytics.conftest import SOURCES, drop_pg_schemas
+from tests.analytics.support import doc_outcome_map
 
 MAP_ROWS = map_rows()
 UNKNOWN = {ZOOM_PHONE: " Totally New Result ", ZOOM_CONTACT_CENTER: "brand_new_result", ZOHO_VOICE: "WEIRD_CAUSE"}
@@ -38,10 +39,6 @@ KEYS.update({(p, raw): f"u{n}" for n, (p, raw) in enumerate(UNKNOWN.items())})
 def variant(raw: str, i: int) -> str:
     """The stored form of a mapped value: other letter case, padded."""
     return f"  {raw.upper()} " if i % 2 else f" {raw.title()}"
-
-
-def lit(value: str | None) -> str:
-    return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
 
 
 def synthetic_statements(wh: Warehouse) -> list[str]:
@@ -142,6 +139,10 @@ def test_mapping_keys_are_normalized_and_outcomes_known():
     assert outcome_for(ZOOM_PHONE, "something new") == OTHER
     assert outcome_for(ZOOM_PHONE, None) == OTHER
     assert outcome_for(ZOOM_CONTACT_CENTER, "") == OTHER
+
+
+def test_data_dictionary_lists_the_map():
+    assert sorted(doc_outcome_map()) == MAP_ROWS
 
 
 @pytest.mark.parametrize(("provider", "raw", "outcome"), [

@@ -32,12 +32,14 @@ FAST_CLIENT_ENV = {
 }
 
 
+def tiny_values(**overrides) -> dict:
+    return {**TINY, "enforce_rate_limits": False, "zoho_token_mints_per_10min": 100_000, **overrides}
+
+
 def tiny_config(**overrides):
     from sandbox import SandboxConfig
 
-    values = dict(TINY, enforce_rate_limits=False, zoho_token_mints_per_10min=100_000)
-    values.update(overrides)
-    return SandboxConfig(**values)
+    return SandboxConfig(**tiny_values(**overrides))
 
 
 def real_now_iso() -> str:
@@ -47,14 +49,22 @@ def real_now_iso() -> str:
 
 
 @pytest.fixture
-def tiny_sandbox(monkeypatch):
-    """Frozen tiny sandbox (SANDBOX_START) with the env pointing the sources at it."""
-    from sandbox import Sandbox
+def tiny_world(sandbox_factory, monkeypatch):
+    """Factory: a tiny sandbox (TINY + overrides), the env pointing the sources at it, fast client limits."""
 
-    with Sandbox(tiny_config(start=SANDBOX_START)) as sb:
-        for key, value in {**sb.env(), **FAST_CLIENT_ENV}.items():
+    def make(**overrides):
+        sb = sandbox_factory(**tiny_values(**overrides))
+        for key, value in FAST_CLIENT_ENV.items():
             monkeypatch.setenv(key, value)
-        yield sb
+        return sb
+
+    return make
+
+
+@pytest.fixture
+def tiny_sandbox(tiny_world):
+    """Frozen tiny sandbox (SANDBOX_START) with the env pointing the sources at it."""
+    return tiny_world(start=SANDBOX_START)
 
 
 @pytest.fixture

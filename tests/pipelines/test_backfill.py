@@ -9,14 +9,7 @@ import pytest
 from pipelines.cli import main
 from pipelines.console import Console
 from pipelines.status import cursors_and_tokens, stored_state
-from tests.pipelines.conftest import (
-    FAST_CLIENT_ENV,
-    SANDBOX_START,
-    assert_no_duplicates,
-    run_inprocess,
-    snapshot,
-    tiny_config,
-)
+from tests.pipelines.conftest import SANDBOX_START, assert_no_duplicates, run_inprocess, snapshot
 
 # ~70 days of history before 2026-11-20: September and October exist, one call a day keeps it small
 WORLD = dict(days=72, users=3, calls_per_day=1, cc_calls_per_day=1, zoho_calls_per_day=1)
@@ -25,13 +18,8 @@ MAIN_TABLE = {"zoom_phone": ("call_logs", "date_time"), "zoom_contact_center": (
 
 
 @pytest.fixture
-def sb(monkeypatch):
-    from sandbox import Sandbox
-
-    with Sandbox(tiny_config(start=SANDBOX_START, **WORLD)) as sandbox:
-        for key, value in {**sandbox.env(), **FAST_CLIENT_ENV}.items():
-            monkeypatch.setenv(key, value)
-        yield sandbox
+def sb(tiny_world):
+    return tiny_world(start=SANDBOX_START, **WORLD)
 
 
 def count_before(wh, source, when: str) -> int:

@@ -20,7 +20,6 @@ from tests.pipelines.conftest import (
     real_now_iso,
     run_inprocess,
     snapshot,
-    tiny_config,
 )
 
 SOURCE = "zoom_phone"  # the most tables and requests: the longest extract and load
@@ -62,15 +61,9 @@ class Watched:
 
 
 @pytest.fixture
-def live(monkeypatch):
+def live(tiny_world):
     """A sandbox frozen at the real 'now' (subprocesses use the real clock), env set for in-process runs."""
-    from sandbox import Sandbox
-
-    with Sandbox(tiny_config(start=real_now_iso())) as sb:
-        for key, value in cli_env(sb).items():
-            if key.startswith(("SOURCES__", "RUNTIME__")):
-                monkeypatch.setenv(key, value)
-        yield sb
+    return tiny_world(start=real_now_iso())
 
 
 def where(wh) -> list[str]:
