@@ -15,6 +15,8 @@ import json
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
+import dlt
+
 from sources.common.shaping import parse_ts
 
 STATE_KEY = "recent_fingerprints"
@@ -31,6 +33,15 @@ def remember_from(now: dt.datetime, lag_seconds: float | None) -> dt.datetime:
 def fingerprint(row: Mapping[str, Any]) -> str:
     payload = json.dumps(row, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
+
+
+def nightly_filter(cursor: Any, keep_after: dt.datetime, now: dt.datetime) -> ChangeFilter | None:
+    """The change filter of a nightly run (in the resource's dlt state); None for a backfill (a
+    closed range: `cursor.end_value` set), which reloads its range and leaves the memory alone."""
+    if cursor.end_value is not None:
+        return None
+    return ChangeFilter(dlt.current.resource_state(), keep_after=keep_after,
+                        remember_after=remember_from(now, cursor.lag))
 
 
 class ChangeFilter:

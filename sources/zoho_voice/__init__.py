@@ -13,7 +13,7 @@ import dlt
 import pyarrow as pa
 
 from sources.common.args import check_common, check_range, date_arg, list_arg, resources_arg
-from sources.common.changes import ChangeFilter, remember_from
+from sources.common.changes import nightly_filter
 from sources.common.config import build_zoho_client
 from sources.common.http import ApiClient
 from sources.common.shaping import flatten, rows_to_arrow
@@ -90,13 +90,9 @@ def call_logs(
     now = to_utc(clock.now())
     start = to_utc(start_time.start_value)
     end = now - settings.SETTLE
-    backfill = start_time.end_value is not None
-    if backfill:
+    if start_time.end_value is not None:
         end = min(end, to_utc(start_time.end_value))
-    # a backfill (closed range) reloads its range as asked and leaves the nightly memory alone
-    changes = None if backfill else ChangeFilter(
-        dlt.current.resource_state(), keep_after=start, remember_after=remember_from(now, start_time.lag),
-    )
+    changes = nightly_filter(start_time, start, now)
     seen: set[str] = set()
     for window in month_windows(start, end, settings.WINDOW_DAYS):
         for page in iter_window_logs(

@@ -28,7 +28,7 @@ import dlt
 import pyarrow as pa
 
 from sources.common.args import check_common, check_range, date_arg, resources_arg
-from sources.common.changes import ChangeFilter, remember_from
+from sources.common.changes import nightly_filter
 from sources.common.config import build_zoom_client
 from sources.common.http import ApiClient
 from sources.common.windows import clamp_lookback, lookback_start, month_windows, to_utc
@@ -109,10 +109,7 @@ def voice_calls(
     now = to_utc(clock.now())
     start = clamp_lookback(to_utc(start_time.start_value), now, "zoom_contact_center.voice_calls")
     end = now if start_time.end_value is None else min(now, to_utc(start_time.end_value))
-    # a backfill (closed range) reloads its range as asked and leaves the nightly memory alone
-    changes = None if start_time.end_value is not None else ChangeFilter(
-        dlt.current.resource_state(), keep_after=start, remember_after=remember_from(now, start_time.lag)
-    )
+    changes = nightly_filter(start_time, start, now)
     seen: set[str] = set()
     for window in month_windows(start, end):
         for page in iter_voice_call_pages(client, window, queries, seen=seen, page_size=page_size):

@@ -25,6 +25,7 @@ import dlt
 import pyarrow as pa
 
 from sources.common.args import arg_error, check_common, check_range, date_arg, resources_arg
+from sources.common.changes import nightly_filter
 from sources.common.config import build_zoom_client
 from sources.common.http import ApiClient, ApiError
 from sources.common.windows import lookback_start, to_utc
@@ -105,12 +106,10 @@ def account_calls(
     cursor: dlt.sources.incremental[dt.datetime],
 ) -> Iterator[pa.Table]:
     """GET /phone/call_logs or /phone/call_history (Heavy): new or changed calls by month window."""
-    backfill = cursor.end_value is not None
+    start, now = to_utc(cursor.start_value), to_utc(clock.now())
     yield from helpers.list_pages(
-        client, fam, start=to_utc(cursor.start_value),
-        end=to_utc(cursor.end_value) if backfill else None, now=to_utc(clock.now()),
-        page_size=page_size, account=account_name,
-        state=None if backfill else dlt.current.resource_state(), lag_seconds=cursor.lag or 0.0,
+        client, fam, start=start, end=to_utc(cursor.end_value) if cursor.end_value is not None else None,
+        now=now, page_size=page_size, account=account_name, changes=nightly_filter(cursor, start, now),
     )
 
 

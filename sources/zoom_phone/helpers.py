@@ -10,14 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
 import pyarrow as pa
 
-from sources.common.changes import ChangeFilter, remember_from
+from sources.common.changes import ChangeFilter
 from sources.common.http import ApiClient, ApiError
 from sources.common.shaping import InvalidRecord, flatten, parse_ts, require_key, rows_to_arrow
 from sources.common.windows import clamp_lookback, month_windows, zoom_time
@@ -66,19 +66,15 @@ def list_pages(
     now: dt.datetime,
     page_size: int,
     account: str,
-    state: MutableMapping[str, Any] | None,
-    lag_seconds: float = 0.0,
+    changes: ChangeFilter | None,
 ) -> Iterator[pa.Table]:
     """Arrow pages of the new or changed items of [start, end or now), month window by month window.
 
-    With `state` (nightly runs) rows already loaded unchanged are dropped, so neither
+    With `changes` (nightly runs) rows already loaded unchanged are dropped, so neither
     they nor their details are fetched again; backfills pass None and reload the range.
     """
     stop = min(end, now) if end else now
     begin = clamp_lookback(start, now, f"GET {fam.path}")
-    changes = None
-    if state is not None:
-        changes = ChangeFilter(state, keep_after=start, remember_after=remember_from(now, lag_seconds))
     for window in month_windows(begin, stop):
         pages = iter_window_pages(client, fam.path, items_keys=fam.items_keys, key=fam.key, window=window,
                                   page_size=page_size, label=s.HEAVY)
