@@ -20,6 +20,7 @@ import logging
 from typing import Any
 
 from pipelines.warehouse import Warehouse, quote_ident
+from sources.common.changes import UNCHANGED_METRIC
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +120,6 @@ def table_totals(wh: Warehouse, dataset: str) -> dict[str, int]:
 
 def unchanged_rows(extract_info: Any, source: Any) -> dict[str, int]:
     """{table: rows re-read and skipped as unchanged} from the change filters' dlt custom metrics."""
-    from sources.common.changes import UNCHANGED_METRIC
-
     out: dict[str, int] = {}
     for step_metrics in (getattr(extract_info, "metrics", None) or {}).values():
         for metrics in step_metrics:
