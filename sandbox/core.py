@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import collections
 import datetime
+import math
 import random
 import threading
 from typing import Any
 
 from .cc import ContactCenter
-from .clock import SimClock, day_of, fmt_ts
+from .clock import SimClock, day_of, fmt_ts, http_date
 from .config import SandboxConfig
 from .phone import FIXTURE, MAX_SPAN, OUT, PhoneWorld
 from .server import DROP, ApiError, HttpServer, Request, Response
@@ -93,6 +94,7 @@ class Sandbox:
         self._fault_rng = random.Random(f"faults:{config.seed}")
         self._jitter_rng = random.Random(f"jitter:{config.seed}")
         self._faults: list[Fault] = []
+        self._token_uses: dict[str, int] = {}  # access token -> data requests made with it (token_expires_after)
         self.requests: collections.Counter[str] = collections.Counter()
         self.request_log: list[tuple] = []
         self._server: HttpServer | None = None
@@ -296,11 +298,14 @@ class Sandbox:
         if req.method != method:
             return Response(405, {"code": 405, "message": f"Method {req.method} not allowed."}, {"Allow": method})
         data_route = provider in ("zoom", "zoho")
+        zoho = provider in ("zoho", "zoho-token")
+        if data_route and self.config.token_expires_after:
+            self._use_token(req, zoho)
         fault = self._take_fault(req.method, template, req)
         kind = fault.kind if fault else None
-        if kind is None and data_route:
+        random_fault = kind is None and data_route
+        if random_fault:
             kind = self._random_fault()
-        zoho = provider in ("zoho", "zoho-token")
         if kind == "drop":
             return DROP
         if kind in ("500", "503"):
@@ -309,8 +314,12 @@ class Sandbox:
             return zerr(status, "INTERNAL_ERROR", text) if zoho else err(status, status, text)
         if kind == "429":
             if zoho:
-                return zerr(429, "TOO_MANY_REQUESTS", "Too many requests.", {"Retry-After": "1"})
-            return self.zoom_api.qps_limited(LABELS.get(template, "light"), now)
+                resp = zerr(429, "TOO_MANY_REQUESTS", "Too many requests.", {"Retry-After": "1"})
+            else:
+                resp = self.zoom_api.qps_limited(LABELS.get(template, "light"), now)
+            if random_fault:
+                self._set_retry_after(resp, now, zoho)
+            return resp
         if kind == "429_daily":
             if zoho:
                 return self.zoho_api.lockout(now)
@@ -337,6 +346,28 @@ class Sandbox:
             body = resp.encode()
             resp = Response(200, body=body[: max(1, len(body) // 2)], headers=resp.headers)
         return resp
+
+    def _use_token(self, req: Request, zoho: bool) -> None:
+        """token_expires_after: the access token's next data request after that many finds it
+        expired (the vendor's own 401), as if its lifetime had ended."""
+        token = req.headers.get("authorization", "").partition(" ")[2].strip()
+        if not token:
+            return
+        uses = self._token_uses[token] = self._token_uses.get(token, 0) + 1
+        if uses > self.config.token_expires_after:
+            (self.zoho_api if zoho else self.zoom_api).tokens.pop(token, None)
+
+    def _set_retry_after(self, resp: Response, now: float, zoho: bool) -> None:
+        """The Retry-After of a random 429 in the configured form (error_429_retry_after)."""
+        form = self.config.error_429_retry_after
+        if form == "mixed":
+            form = self._fault_rng.choice(("seconds", "date") if zoho else ("seconds", "date", "none"))
+        if form == "date":
+            resp.headers["Retry-After"] = http_date(math.ceil(now) + 1)
+        elif form == "none" and not zoho:
+            resp.headers.pop("Retry-After", None)
+        else:
+            resp.headers["Retry-After"] = "1"
 
     def _random_fault(self) -> str | None:
         cfg = self.config

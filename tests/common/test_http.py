@@ -127,15 +127,29 @@ def test_401_code_124_refreshes_once_and_retries_once(server, clock):
     assert [r.headers["authorization"] for r in api_hits(server)] == ["Bearer tok-1", "Bearer tok-2"]
 
 
-def test_second_401_is_an_auth_error_naming_the_keys(server, clock):
+def test_second_new_token_refused_is_an_auth_error_naming_the_scopes_not_the_credentials(server, clock):
+    """Two freshly issued tokens refused before either worked: the token endpoint accepted the
+    credentials, so the error points at what the API checks (app activated, scopes)."""
     server.route("GET", "/v2/phone/call_logs/1", Reply(401, {"code": 124, "message": "Invalid access token."}))
     with zoom(server, clock) as client, pytest.raises(AuthError) as info:
         client.get("/phone/call_logs/1", label="light", endpoint=ITEM)
     assert len(api_hits(server)) == 2
     text = str(info.value)
     assert "zoom GET /phone/call_logs/{id}" in text and "HTTP 401" in text and "code 124" in text
-    assert "SOURCES__ZOOM__CLIENT_SECRET" in text
+    assert "scopes" in text and "SOURCES__ZOOM__CLIENT_SECRET" not in text
     assert info.value.status == 401 and info.value.code == 124
+
+
+def test_a_token_that_worked_and_then_expired_is_renewed_every_time(server, clock):
+    """Each 401 follows a token that had answered: an expiry, not bad credentials."""
+    ok, expired = Reply(200, {"ok": 1}), Reply(401, {"code": 124, "message": "Invalid access token."})
+    server.route("GET", "/v2/phone/call_logs/1", ok, expired, Reply(503, {}), ok, expired, ok)
+    with zoom(server, clock) as client:
+        client.get("/phone/call_logs/1", label="light")  # tok-1 works
+        assert client.get("/phone/call_logs/1", label="light") == {"ok": 1}  # tok-1 401, tok-2 503 then 200
+        assert client.get("/phone/call_logs/1", label="light") == {"ok": 1}  # tok-2 401, tok-3 200
+    assert [r.headers["authorization"] for r in api_hits(server)] == [
+        "Bearer tok-1", "Bearer tok-1", "Bearer tok-2", "Bearer tok-2", "Bearer tok-2", "Bearer tok-3"]
 
 
 def test_zoom_token_endpoint_refusal_is_auth_error(server, clock):
