@@ -96,6 +96,7 @@ class Sandbox:
         self._faults: list[Fault] = []
         self._token_uses: dict[str, int] = {}  # access token -> data requests made with it (token_expires_after)
         self.requests: collections.Counter[str] = collections.Counter()
+        self.faults_served: collections.Counter[str] = collections.Counter()  # fault kind -> answers it made
         self.request_log: list[tuple] = []
         self._server: HttpServer | None = None
         self.url = ""
@@ -176,6 +177,7 @@ class Sandbox:
         with self.lock:
             self.requests.clear()
             self.request_log.clear()
+            self.faults_served.clear()
 
     def inject_fault(self, route: str | None, kind: str, count: int = 1, after: int = 0) -> None:
         """Make the next `count` requests matching `route` (after skipping `after` of them) fail with `kind`.
@@ -306,6 +308,8 @@ class Sandbox:
         random_fault = kind is None and data_route
         if random_fault:
             kind = self._random_fault()
+        if kind and kind not in ANSWER_FAULTS and kind != "malformed":  # those two count when applied
+            self.faults_served[kind] += 1
         if kind == "drop":
             return DROP
         if kind in ("500", "503"):
@@ -339,10 +343,13 @@ class Sandbox:
                 resp = handler(req, now)
         except ApiError as exc:
             resp = exc.response
-        if kind in ANSWER_FAULTS and not ANSWER_FAULTS[kind](resp, template):
-            # nothing to break in this answer (no item, fewer than two legs): keep the fault for the next one
-            self._faults.insert(0, Fault(template, kind, 1, 0))
+        if kind in ANSWER_FAULTS:
+            if ANSWER_FAULTS[kind](resp, template):
+                self.faults_served[kind] += 1
+            else:  # nothing to break in this answer (no item, fewer than two legs): keep it for the next one
+                self._faults.insert(0, Fault(template, kind, 1, 0))
         if kind == "malformed" and resp.status == 200:
+            self.faults_served[kind] += 1
             body = resp.encode()
             resp = Response(200, body=body[: max(1, len(body) // 2)], headers=resp.headers)
         return resp
@@ -354,8 +361,8 @@ class Sandbox:
         if not token:
             return
         uses = self._token_uses[token] = self._token_uses.get(token, 0) + 1
-        if uses > self.config.token_expires_after:
-            (self.zoho_api if zoho else self.zoom_api).tokens.pop(token, None)
+        if uses > self.config.token_expires_after and (self.zoho_api if zoho else self.zoom_api).tokens.pop(token, None):
+            self.faults_served["token_expired"] += 1
 
     def _set_retry_after(self, resp: Response, now: float, zoho: bool) -> None:
         """The Retry-After of a random 429 in the configured form (error_429_retry_after)."""
@@ -400,7 +407,9 @@ class Sandbox:
         q = {k: v[0] for k, v in req.query.items() if v}
         if path == "/_sandbox/stats":
             return Response(200, {"requests": dict(sorted(self.requests.items())),
-                                  "total": sum(self.requests.values()), "now": fmt_ts(self.clock.timestamp()),
+                                  "total": sum(self.requests.values()), "faults": dict(sorted(self.faults_served.items())),
+                                  "statuses": dict(sorted(collections.Counter(str(e[4]) for e in self.request_log).items())),
+                                  "now": fmt_ts(self.clock.timestamp()),
                                   "env": self.env(), "memory": self.memory_stats()})
         if path == "/_sandbox/advance" and req.method == "POST":
             self.clock.advance(days=float(q.get("days", 0)), hours=float(q.get("hours", 0)),

@@ -549,8 +549,8 @@ class ApiClient:
         """Call `attempt()` (one send -> its outcome and the access token it used) until an outcome
         is final. For API calls and the token request alike."""
         policy = self.retry
-        waits = failures = reauths = refusals = 0  # this request's Retry outcomes, failures among them, 401s,
-        # and 401s on tokens that never worked
+        throttles = failures = reauths = refusals = 0  # this request's retries by kind (refusals: 401s on
+        # tokens that never worked)
         while True:
             outcome, token = attempt()
             if isinstance(outcome, Success):
@@ -574,16 +574,18 @@ class ApiClient:
                 log.info("%s %s %s: access token refused (HTTP %s); getting a new one", *where.values(),
                          outcome.status)
                 continue
-            waits += 1
-            failures += not outcome.throttled
-            if waits > policy.retry_cap or (failures > policy.max_retries and not self._borrow()):
+            if outcome.throttled:
+                throttles += 1
+            else:
+                failures += 1
+            if throttles + failures > policy.retry_cap or (failures > policy.max_retries and not self._borrow()):
                 error = MalformedResponse if outcome.malformed else RetriesExhausted
-                raise error(f"{gave_up} after {waits + 1} attempts", status=outcome.status, cause=outcome.cause,
-                            hint=hint, **where)
-            wait = policy.delay(min(waits, self._failed()), outcome.after)
+                raise error(f"{gave_up} after {throttles + failures + reauths + 1} attempts", status=outcome.status,
+                            cause=outcome.cause, hint=hint, **where)
+            wait = policy.delay(min(throttles if outcome.throttled else failures, self._failed()), outcome.after)
             self._count("_retries")
             log.log(logging.INFO if outcome.throttled else logging.WARNING, "%s %s %s: %s; retry %d in %.1fs",
-                    *where.values(), outcome.cause, waits, wait)
+                    *where.values(), outcome.cause, throttles + failures, wait)
             self.clock.sleep(wait)
 
     def _answered(self, token: str | None) -> None:
