@@ -4,14 +4,15 @@ access tokens that expire mid-retry, Zoho's short throttle against its lock-out.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 
+from bench.scenarios import table_contents
 from pipelines.registry import SOURCES
 from pipelines.warehouse import SOURCE_NAMES, Warehouse
 from sandbox import Sandbox, SandboxConfig
 from sources.common.http import AuthError, QuotaExhausted
+from tests.common.fake_server import FakeClock
 from tests.pipelines.conftest import FAST_CLIENT_ENV, run_inprocess
 
 START = "2026-11-20T12:00:00Z"
@@ -25,42 +26,12 @@ STORM = dict(error_429_rate=0.30, error_429_retry_after="mixed", error_5xx_rate=
 LOGS = "GET /rest/json/zv/logs"
 
 
-class StillClock:
+class StillClock(FakeClock):
     """The client's clock: "now" stays at the frozen sandbox's, sleeps only advance monotonic()
     (the sandbox's data cannot change while the client backs off)."""
 
-    def __init__(self, now: dt.datetime):
-        self._now = now
-        self.slept = 0.0
-        self.sleeps: list[float] = []
-        self._lock = threading.Lock()
-
     def now(self) -> dt.datetime:
-        return self._now
-
-    def monotonic(self) -> float:
-        return 1000.0 + self.slept
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.sleeps.append(seconds)
-            self.slept += max(seconds, 0.0)
-
-
-def tables(wh: Warehouse) -> dict[str, list[tuple]]:
-    """{source.table: sorted rows} of every data table, every column but dlt's own, as text."""
-    out = {}
-    for source in SOURCE_NAMES:
-        dataset = wh.dataset(source)
-        for table in wh.tables(dataset):
-            if table.startswith("_dlt"):
-                continue
-            columns = sorted(c for c in wh.columns(dataset, table) if not c.startswith("_dlt"))
-            select = ", ".join(f'CAST("{c}" AS VARCHAR)' for c in columns)
-            rows = wh.query(f"SELECT {select} FROM {wh.qualified(dataset, table)}")
-            out[f"{source}.{table}"] = [tuple(columns)] + sorted(tuple("" if v is None else v for v in r)
-                                                                 for r in rows)
-    return out
+        return self.start
 
 
 def first_load(tmp_path, monkeypatch, name: str, **faults) -> tuple[dict, dict, Sandbox]:
@@ -69,7 +40,7 @@ def first_load(tmp_path, monkeypatch, name: str, **faults) -> tuple[dict, dict, 
             monkeypatch.setenv(key, value)
         wh = Warehouse.duckdb(tmp_path / f"{name}.duckdb", pipelines_dir=tmp_path / f"{name}-pipelines")
         results = run_inprocess(wh, SOURCE_NAMES, StillClock(sb.clock.now()))
-        return results, tables(wh), sb
+        return results, table_contents(wh), sb
 
 
 def test_a_fault_storm_first_load_finishes_in_one_run_with_the_clean_tables(tmp_path, monkeypatch):
