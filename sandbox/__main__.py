@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--page-token-ttl-s", type=int, default=d.page_token_ttl_s)
     p.add_argument("--token-ttl-s", type=int, default=d.token_ttl_s)
     p.add_argument("--legacy-call-history-shape", action="store_true")
-    p.add_argument("--no-quirks", action="store_true", help="turn every quirk_* switch off")
+    p.add_argument("--no-quirks", action="store_true", help="serve only what the published definitions document (every switch in sandbox.config.QUIRKS off)")
     p.add_argument("--zoho-rows-added-per-page", type=int, default=0)
     p.add_argument("--max-cached-calls", type=int, default=d.max_cached_calls)
     p.add_argument("--quiet", action="store_true", help="print only the URL line")
@@ -65,8 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def config_from_args(a: argparse.Namespace) -> SandboxConfig:
-    quirks = not a.no_quirks
-    return SandboxConfig(
+    config = SandboxConfig(
         seed=a.seed, users=a.users, calls_per_day=a.calls_per_day, days=a.days,
         cc_calls_per_day=a.cc_calls_per_day, zoho_calls_per_day=a.zoho_calls_per_day,
         start=a.start, frozen=False if a.follow else None, host=a.host, port=a.port,
@@ -78,10 +77,9 @@ def config_from_args(a: argparse.Namespace) -> SandboxConfig:
         zoom_heavy_daily=a.zoom_heavy_daily, zoho_per_minute=a.zoho_per_minute, zoho_lockout_s=a.zoho_lockout_s,
         page_token_ttl_s=a.page_token_ttl_s, token_ttl_s=a.token_ttl_s,
         legacy_call_history_shape=a.legacy_call_history_shape,
-        quirk_empty_last_page=quirks, quirk_unknown_enums=quirks, quirk_trailing_spaces=quirks,
-        quirk_missing_fields=quirks, quirk_late_arrivals=quirks,
         zoho_rows_added_per_page=a.zoho_rows_added_per_page, max_cached_calls=a.max_cached_calls,
     )
+    return config.documented() if a.no_quirks else config
 
 
 def main(argv: list[str] | None = None) -> int:
