@@ -406,9 +406,11 @@ class Sandbox:
     def _admin_inner(self, req: Request, path: str) -> Response:
         q = {k: v[0] for k, v in req.query.items() if v}
         if path == "/_sandbox/stats":
+            statuses = collections.Counter(str(entry[4]) for entry in self.request_log)
             return Response(200, {"requests": dict(sorted(self.requests.items())),
-                                  "total": sum(self.requests.values()), "faults": dict(sorted(self.faults_served.items())),
-                                  "statuses": dict(sorted(collections.Counter(str(e[4]) for e in self.request_log).items())),
+                                  "total": sum(self.requests.values()),
+                                  "faults": dict(sorted(self.faults_served.items())),
+                                  "statuses": dict(sorted(statuses.items())),
                                   "now": fmt_ts(self.clock.timestamp()),
                                   "env": self.env(), "memory": self.memory_stats()})
         if path == "/_sandbox/advance" and req.method == "POST":
