@@ -218,13 +218,13 @@ class RetryPolicy:
     def retry_cap(self) -> int:
         return 4 * self.max_retries
 
-    def delay(self, retry: int, retry_after: float | None = None) -> float:
-        """Seconds to wait before retry number `retry` (1-based): the server's Retry-After when
-        given, else exponential backoff with jitter (50-100 % of base * 2**(retry-1)); always
-        capped at backoff_max."""
+    def delay(self, level: int, retry_after: float | None = None) -> float:
+        """Seconds to wait before a retry: the server's Retry-After when given, else exponential
+        backoff with jitter (50-100 % of base * 2**(level-1); ApiClient's level is the smaller of
+        the request's own failures and the client's failure streak); always capped at backoff_max."""
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.backoff_max)
-        wait = self.backoff_base * 2 ** (retry - 1)
+        wait = self.backoff_base * 2 ** (level - 1)
         return min(self.backoff_max, wait * (0.5 + 0.5 * self.jitter()))
 
 
@@ -549,8 +549,8 @@ class ApiClient:
         """Call `attempt()` (one send -> its outcome and the access token it used) until an outcome
         is final. For API calls and the token request alike."""
         policy = self.retry
-        throttles = failures = reauths = refusals = 0  # this request's retries by kind (refusals: 401s on
-        # tokens that never worked)
+        # this request's retries so far, by kind (refusals: 401s on tokens that never worked)
+        throttles = failures = reauths = refusals = 0
         while True:
             outcome, token = attempt()
             if isinstance(outcome, Success):

@@ -16,7 +16,8 @@ from tests.common.fake_server import FakeClock
 from tests.pipelines.conftest import FAST_CLIENT_ENV, run_inprocess
 
 START = "2026-11-20T12:00:00Z"
-# big enough that today's 7 attempts per request fail some request of the storm (~1,300 requests)
+# ~1,200 requests in the storm: enough that 7 attempts per request (main) fail one of them about every
+# other run
 WORLD = dict(seed=7, users=4, calls_per_day=24, days=12, cc_calls_per_day=10, zoho_calls_per_day=10,
              start=START, enforce_rate_limits=False, zoho_token_mints_per_10min=100_000)
 # the storm of issue 14: 30 % 429 (Retry-After in seconds, as an HTTP date, or none), 5 % 5xx,
