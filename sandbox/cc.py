@@ -22,6 +22,9 @@ INBOUND_RESULTS = [("completed", 56), ("abandoned", 7), ("short_abandoned", 5), 
 OUTBOUND_RESULTS = [("completed", 74), ("missed", 14), ("declined", 5), ("hang_up_calls", 7)]
 NO_AGENT = {"abandoned", "short_abandoned", "long_abandoned", "voicemail"}
 IN_CUM = cumulative(INBOUND_RESULTS)
+# the routes (sandbox/ccapi.py): rate-limit label, and (envelope keys, item key) for the missing_key fault
+CC_LABELS = {"GET /contact_center/voice_calls": "heavy"}
+CC_ITEM_KEYS = {"GET /contact_center/voice_calls": (("voice_calls",), "engagement_id")}
 OUT_CUM = cumulative(OUTBOUND_RESULTS)
 
 

@@ -9,6 +9,7 @@ import threading
 from typing import Any
 
 from .cc import ContactCenter
+from .ccapi import ContactCenterApi
 from .clock import SimClock, day_of, fmt_ts
 from .config import SandboxConfig
 from .phone import FIXTURE, MAX_SPAN, OUT, PhoneWorld
@@ -89,6 +90,7 @@ class Sandbox:
         self.zoho_days = DayCache(self.zoho.generate, max(5_000, share // 4))
         self.zoom_api = ZoomApi(self)
         self.zoho_api = ZohoApi(self)
+        self.cc_api = ContactCenterApi(self)
         self._zoho_cache: collections.OrderedDict = collections.OrderedDict()
         self._fault_rng = random.Random(f"faults:{config.seed}")
         self._jitter_rng = random.Random(f"jitter:{config.seed}")
@@ -221,7 +223,7 @@ class Sandbox:
                         kind = "logs" if s[3] == "call_logs" else "history"
                         return (f"GET /phone/users/{{userId}}/{s[3]}/sync", "zoom", zoom.user_sync, (s[2], kind))
             elif s == ["contact_center", "voice_calls"]:
-                return "GET /contact_center/voice_calls", "zoom", zoom.list_voice_calls, ()
+                return "GET /contact_center/voice_calls", "zoom", self.cc_api.list_voice_calls, ()
             return None, "zoom", None, ()
         if p == "/oauth/token":
             return ZOOM_TOKEN, "zoom-token", zoom.token, ()

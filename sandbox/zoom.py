@@ -44,6 +44,7 @@ import json
 import math
 from typing import Any
 
+from .cc import CC_ITEM_KEYS, CC_LABELS
 from .clock import DAY, BadTime, add_months, day_of, fmt_date, fmt_ts, http_date, parse_api_time
 from .server import ApiError, Response
 from .world import K_HISTORY
@@ -56,7 +57,7 @@ LABELS = {
     "GET /phone/call_history": "heavy",
     "GET /phone/call_history/{callHistoryUuid}": "light",
     "GET /phone/users/{userId}/call_history/sync": "medium",
-    "GET /contact_center/voice_calls": "heavy",
+    **CC_LABELS,
 }
 # route -> (envelope keys that may hold the items, item key); no envelope: the answer is the item
 ITEM_KEYS = {
@@ -67,7 +68,7 @@ ITEM_KEYS = {
     "GET /phone/call_history": (("call_history", "call_logs"), "call_history_uuid"),  # call_logs: legacy shape
     "GET /phone/call_history/{callHistoryUuid}": ((), "call_history_uuid"),
     "GET /phone/users/{userId}/call_history/sync": (("call_history", "call_logs"), "call_history_uuid"),
-    "GET /contact_center/voice_calls": (("voice_calls",), "engagement_id"),
+    **CC_ITEM_KEYS,
 }
 
 SCOPE = ("phone:read:admin phone_call_log:read:admin phone:read:list_call_logs:admin "
@@ -251,7 +252,9 @@ class ZoomApi:
 
     # ------------------------------------------------------------------ generic paged list
     def paged(self, req, now: float, route: str, parse, compute, render, envelope_key: str,
-              default_size: int, max_size: int) -> Response:
+              default_size: int, max_size: int, body=None) -> Response:
+        """One page of `compute(q, as_of)`. `body(q, page_items, as_of, next_token, size, total)`, when
+        given, renders the page and builds the whole answer (the Contact Center routes, sandbox/ccapi.py)."""
         tok = (req.arg("next_page_token") or "").strip()
         if tok:
             p = self.decode_token(tok)
@@ -275,21 +278,20 @@ class ZoomApi:
             self._query_cache.move_to_end(key)
         total = len(items)
         page_items = items[offset: offset + size]
-        page = [render(x, as_of) for x in page_items]
         end = offset + size
         if end < total or (self.cfg.quirk_empty_last_page and end == total):  # end == total: a full last page
             next_token = self.encode_token({"r": route, "q": q, "o": end, "a": as_of, "s": size, "t": now})
         else:
             next_token = ""
-        if route == "GET /contact_center/voice_calls":
-            body = {"next_page_token": next_token, "page_size": size, "total_records": total,
-                    "from": q["w"]["from"], "to": q["w"]["to"], envelope_key: page}
-        elif route == "GET /phone/users":
-            body = {"next_page_token": next_token, "page_size": size, "total_records": total, envelope_key: page}
+        if body is not None:
+            return Response(200, body(q, page_items, as_of, next_token, size, total))
+        page = [render(x, as_of) for x in page_items]
+        if route == "GET /phone/users":
+            answer = {"next_page_token": next_token, "page_size": size, "total_records": total, envelope_key: page}
         else:
-            body = {"from": q["w"]["from"], "to": q["w"]["to"], "page_count": math.ceil(total / size) if total else 0,
+            answer = {"from": q["w"]["from"], "to": q["w"]["to"], "page_count": math.ceil(total / size) if total else 0,
                     "page_size": size, "total_records": total, "next_page_token": next_token, envelope_key: page}
-        return Response(200, body)
+        return Response(200, answer)
 
     # ------------------------------------------------------------------ users
     def list_users(self, req, now) -> Response:
@@ -410,40 +412,3 @@ class ZoomApi:
         items = [r[2]() for r in rows]
         key = "call_logs" if (kind == "logs" or self.cfg.legacy_call_history_shape) else "call_history"
         return Response(200, {key: items, "sync_token": self.encode_token(token)})
-
-    # ------------------------------------------------------------------ contact center
-    def list_voice_calls(self, req, now) -> Response:
-        sb = self.sb
-        cc = sb.cc
-
-        def parse(req, now):
-            q: dict[str, Any] = {"w": self.window(req, now)}
-            f: dict[str, Any] = {}
-            for name in ("direction", "distribution", "consumer_number", "engagement_id"):
-                v = (req.arg(name) or "").strip()
-                if v:
-                    f[name] = v
-            for name in ("types", "number_types", "country_iso_codes"):
-                vals = multi(req, name)
-                if vals:
-                    f[name] = sorted(set(vals))
-            for name, known, code, what in (("queue_ids", cc.queue_ids, 1201, "Queue"),
-                                            ("user_ids", cc.agent_ids | set(sb.directory.by_user_id), 1001, "User")):
-                vals = multi(req, name)
-                if not vals:
-                    continue
-                if len(vals) > 20:
-                    raise ApiError(err(400, 300, f"You can query up to 20 {name}."))
-                for v in vals:
-                    if v not in known and not (name == "queue_ids" and v == "none"):
-                        raise ApiError(err(404, code, f"{what} does not exist: {v}."))
-                f[name] = sorted(set(vals))
-            q["f"] = f
-            return q
-
-        def compute(q, as_of):
-            return sb.query_voice_calls(q["w"]["lo"], q["w"]["hi"], q["f"], as_of)
-
-        return self.paged(req, now, "GET /contact_center/voice_calls", parse, compute,
-                          lambda e, a: cc.render(e, a), "voice_calls", 10, 100)
-
