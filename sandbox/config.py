@@ -53,6 +53,10 @@ class SandboxConfig:
     zoho_token_mints_per_10min: int = 10
     page_token_ttl_s: int = 900
     token_ttl_s: int = 3600
+    # scopes the Zoom app lacks (macro names, e.g. "contact_center_report:read:admin"): the Contact
+    # Center routes that need one answer this status (401 or 403) with code 4711, as Zoom does
+    zoom_missing_scopes: tuple[str, ...] = ()
+    zoom_missing_scope_status: int = 401
     # shapes and quirks -------------------------------------------------------
     legacy_call_history_shape: bool = False
     quirk_empty_last_page: bool = True
@@ -83,6 +87,9 @@ class SandboxConfig:
                 raise ValueError(f"SandboxConfig.{name} must be in [0, 1000000)")
         if self.cc_queues < 1:
             raise ValueError("SandboxConfig.cc_queues must be >= 1")
+        if self.zoom_missing_scope_status not in (401, 403):
+            raise ValueError("SandboxConfig.zoom_missing_scope_status must be 401 or 403")
+        self.zoom_missing_scopes = tuple(self.zoom_missing_scopes)
         limits = _zoom_limits()
         limits.update({k.lower(): int(v) for k, v in (self.zoom_rate_limits or {}).items()})
         self.zoom_rate_limits = limits

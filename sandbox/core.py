@@ -222,8 +222,8 @@ class Sandbox:
                     if len(s) == 5 and s[4] == "sync" and s[3] in ("call_logs", "call_history"):
                         kind = "logs" if s[3] == "call_logs" else "history"
                         return (f"GET /phone/users/{{userId}}/{s[3]}/sync", "zoom", zoom.user_sync, (s[2], kind))
-            elif s == ["contact_center", "voice_calls"]:
-                return "GET /contact_center/voice_calls", "zoom", self.cc_api.list_voice_calls, ()
+            elif s[0] in ("contact_center", "accounts"):
+                return self.cc_api.route(s)
             return None, "zoom", None, ()
         if p == "/oauth/token":
             return ZOOM_TOKEN, "zoom-token", zoom.token, ()
