@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 # The sandbox's deliberate departures from the vendors' published definitions (tests/contract/openapi/),
 # each a switch that is on by default. `SandboxConfig.documented()` turns them all off: that world must
@@ -65,6 +66,11 @@ class SandboxConfig:
     quirk_missing_fields: bool = True
     quirk_late_arrivals: bool = True
     zoho_rows_added_per_page: int = 0
+    # Zoho publishes no fromDate/toDate format. The org's time zone reads a date or a time
+    # without a zone; a date format listed here ("epoch_ms", "date" = yyyy-mm-dd, "datetime" =
+    # yyyy-mm-dd HH:MM[:SS] or ISO) is ignored, as an account might: every log is listed
+    zoho_timezone: str = "UTC"
+    zoho_ignored_date_formats: tuple[str, ...] = ()
     # credentials -------------------------------------------------------------
     zoom_account_id: str = "sandbox-account"
     zoom_client_id: str = "sandbox-client-id"
@@ -90,6 +96,12 @@ class SandboxConfig:
         if self.zoom_missing_scope_status not in (401, 403):
             raise ValueError("SandboxConfig.zoom_missing_scope_status must be 401 or 403")
         self.zoom_missing_scopes = tuple(self.zoom_missing_scopes)
+        self.zoho_ignored_date_formats = tuple(self.zoho_ignored_date_formats)
+        unknown = set(self.zoho_ignored_date_formats) - {"epoch_ms", "date", "datetime"}
+        if unknown:
+            raise ValueError(f"SandboxConfig.zoho_ignored_date_formats: unknown {sorted(unknown)}; "
+                             "choose from epoch_ms, date, datetime")
+        ZoneInfo(self.zoho_timezone)  # an unknown zone fails here
         limits = _zoom_limits()
         limits.update({k.lower(): int(v) for k, v in (self.zoom_rate_limits or {}).items()})
         self.zoom_rate_limits = limits
