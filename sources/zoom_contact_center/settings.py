@@ -50,9 +50,8 @@ LEGS = "voice_call_details"
 LEGS_TABLE = "voice_call_legs"
 LEG_AGENTS_TABLE = "voice_call_leg_agents"
 
-VOICE_CALL_COLUMNS = {
-    "engagement_id": TEXT,
-    "direction": TEXT,
+# the fields a voice call and each of its legs (detail view) have alike
+_CALL_FIELDS = {
     "start_time": TS,
     "end_time": TS,
     "total_duration": INT,  # seconds
@@ -71,41 +70,30 @@ VOICE_CALL_COLUMNS = {
     "inbox": BOOL,
     "charge": MONEY,
     "charge_type": TEXT,
+}
+
+VOICE_CALL_COLUMNS = {
+    "engagement_id": TEXT,
+    "direction": TEXT,
+    **_CALL_FIELDS,
     **{name: TEXT for name in SCALAR_LISTS},
     **COMMON,
 }
 
-# a leg of the detail view: its own times, numbers, queue (queue.cc_queue_id -> cc_queue_id,
-# queue.queue_name -> queue_name), flow (flow.flow_id -> flow_id), charge and rate
+# a leg of the detail view: its own times, numbers, charge and rate; its queue and flow as
+# plain columns (queue.cc_queue_id -> cc_queue_id, queue.queue_name -> queue_name, flow.flow_id -> flow_id)
 LEG_COLUMNS = {
     "engagement_id": TEXT,
     "position": INT,
     "call_leg": TEXT,
     "distribution": TEXT,
     "type": TEXT,
-    "start_time": TS,
-    "end_time": TS,
-    "total_duration": INT,  # seconds
-    "result": TEXT,
-    "caller_number": TEXT,
-    "caller_number_type": TEXT,
-    "callee_number": TEXT,
-    "callee_number_type": TEXT,
-    "caller_id": TEXT,
-    "calling_party": TEXT,
-    "consumer_number": TEXT,
-    "consumer_display_name": TEXT,
+    **_CALL_FIELDS,
+    "rate": MONEY,
     "cc_queue_id": TEXT,
     "queue_name": TEXT,
     "flow_id": TEXT,
     "flow_name": TEXT,
-    "country_name": TEXT,
-    "recorded": BOOL,
-    "monitored": BOOL,
-    "inbox": BOOL,
-    "charge": MONEY,
-    "rate": MONEY,
-    "charge_type": TEXT,
     **COMMON,
 }
 # nested objects of a leg -> {their field: the leg's column}; other fields of them get a prefix

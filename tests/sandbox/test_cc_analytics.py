@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sandbox import Sandbox, SandboxConfig
 from sandbox.clock import fmt_ts
 from sources.common.shaping import parse_money, parse_ts
 from tests.contract import spec
 
-from .conftest import SMALL, fetch_all, zoom_client
+from .conftest import fetch_all, zoom_client
 
 VOICE = "/contact_center/voice_calls"
 ACCOUNT = "/accounts/sandbox-account/contact_center/voice_calls"
@@ -173,30 +172,23 @@ def test_log_carries_events_flows_dispositions_and_customer_data(make_sb):
     assert by_end and all(x["end_time"].startswith("2026-11-19") for x in by_end)
 
 
-def test_late_closing_engagement_reaches_the_datasets_hours_later():
-    probe = Sandbox(SandboxConfig(**{**SMALL, "cc_calls_per_day": 40}))
-    late = next(e for day in range(probe.start_day - 2, probe.first_day, -1)
-                for e in probe.cc_days.get(day).calls if e.late)
-    sb = Sandbox(SandboxConfig(**{**SMALL, "cc_calls_per_day": 40, "start": fmt_ts(late.vis + 1),
-                                  "enforce_rate_limits": False})).start()
-    try:
-        with zoom_client(sb) as zoom:
-            day = fmt_ts(late.start)[:10]
-            window = {"from": day + "T00:00:00Z", "to": day + "T23:59:59Z", "engagement_id": late.engagement_id}
-            log_window = {"start_time_from": window["from"], "start_time_to": window["to"],
-                          "engagement_id": late.engagement_id}
-            listed = zoom.get(VOICE, params=window).json()["voice_calls"]
-            assert [x["result"] for x in listed] == ["in_progress"]
-            assert zoom.get(DATASET, params=window).json()["engagements"] == []
-            assert zoom.get(LOG, params=log_window).json()["engagement_logs"] == []
-            sb.clock.advance(seconds=late.final_vis - late.vis)
-            (row,) = zoom.get(DATASET, params=window).json()["engagements"]
-            (log,) = zoom.get(LOG, params=log_window).json()["engagement_logs"]
-            (call,) = zoom.get(VOICE, params=window).json()["voice_calls"]
-            assert row["engagement_id"] == log["engagement_id"] == late.engagement_id
-            assert row["duration"] == call["total_duration"] * 1000 > 0
-    finally:
-        sb.stop()
+def test_late_closing_engagement_reaches_the_datasets_hours_later(late_engagement):
+    sb, late = late_engagement
+    with zoom_client(sb) as zoom:
+        day = fmt_ts(late.start)[:10]
+        window = {"from": day + "T00:00:00Z", "to": day + "T23:59:59Z", "engagement_id": late.engagement_id}
+        log_window = {"start_time_from": window["from"], "start_time_to": window["to"],
+                      "engagement_id": late.engagement_id}
+        listed = zoom.get(VOICE, params=window).json()["voice_calls"]
+        assert [x["result"] for x in listed] == ["in_progress"]
+        assert zoom.get(DATASET, params=window).json()["engagements"] == []
+        assert zoom.get(LOG, params=log_window).json()["engagement_logs"] == []
+        sb.clock.advance(seconds=late.final_vis - late.vis)
+        (row,) = zoom.get(DATASET, params=window).json()["engagements"]
+        (log,) = zoom.get(LOG, params=log_window).json()["engagement_logs"]
+        (call,) = zoom.get(VOICE, params=window).json()["voice_calls"]
+        assert row["engagement_id"] == log["engagement_id"] == late.engagement_id
+        assert row["duration"] == call["total_duration"] * 1000 > 0
 
 
 def test_missing_report_scope_answers_like_zoom_and_voice_calls_still_work(make_sb):
