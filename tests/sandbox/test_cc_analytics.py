@@ -223,3 +223,12 @@ def test_truth_accessors_and_admin_route_equal_what_is_served(sb):
     admin = httpx.get(f"{sb.url}/_sandbox/truth/engagements", params={"start": MONTH["from"], "end": end,
                                                                       "timezone": "Asia/Tokyo"}).json()
     assert admin["count"] == len(rows) and admin["items"][0]["start_time"].endswith("+09:00")
+
+
+def test_the_new_routes_share_the_heavy_limit(make_sb):
+    sb = make_sb(enforce_rate_limits=True)  # frozen clock: every request in the same second
+    with zoom_client(sb) as zoom:
+        statuses = [zoom.get(path).status_code for path in (DATASET, LOG, ACCOUNT, VOICE) * 3]
+        limited = zoom.get(DATASET)
+    assert statuses[:10] == [200] * 10 and set(statuses[10:]) == {429}
+    assert limited.status_code == 429 and limited.headers["X-RateLimit-Category"] == "Heavy"
