@@ -59,6 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--legacy-call-history-shape", action="store_true")
     p.add_argument("--no-quirks", action="store_true", help="serve only what the published definitions document (every switch in sandbox.config.QUIRKS off)")
     p.add_argument("--zoho-rows-added-per-page", type=int, default=0)
+    p.add_argument("--zoho-timezone", default=d.zoho_timezone,
+                   help="the Zoho org's time zone: reads fromDate/toDate given without a zone")
+    p.add_argument("--zoho-ignore-date-format", action="append", default=[], choices=("epoch_ms", "date", "datetime"),
+                   help="ignore fromDate/toDate written this way, as an account might (repeatable)")
+    p.add_argument("--zoom-missing-scope", action="append", default=[],
+                   help="a Zoom macro scope the app lacks, e.g. contact_center_report:read:admin (repeatable)")
+    p.add_argument("--zoom-missing-scope-status", type=int, default=d.zoom_missing_scope_status, choices=(401, 403))
     p.add_argument("--max-cached-calls", type=int, default=d.max_cached_calls)
     p.add_argument("--quiet", action="store_true", help="print only the URL line")
     return p
@@ -78,6 +85,8 @@ def config_from_args(a: argparse.Namespace) -> SandboxConfig:
         page_token_ttl_s=a.page_token_ttl_s, token_ttl_s=a.token_ttl_s,
         legacy_call_history_shape=a.legacy_call_history_shape,
         zoho_rows_added_per_page=a.zoho_rows_added_per_page, max_cached_calls=a.max_cached_calls,
+        zoho_timezone=a.zoho_timezone, zoho_ignored_date_formats=tuple(a.zoho_ignore_date_format),
+        zoom_missing_scopes=tuple(a.zoom_missing_scope), zoom_missing_scope_status=a.zoom_missing_scope_status,
     )
     return config.documented() if a.no_quirks else config
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 RETRY_AFTER_FORMS = ("seconds", "date", "none", "mixed")  # error_429_retry_after
 
@@ -59,6 +60,10 @@ class SandboxConfig:
     zoho_token_mints_per_10min: int = 10
     page_token_ttl_s: int = 900
     token_ttl_s: int = 3600
+    # scopes the Zoom app lacks (macro names, e.g. "contact_center_report:read:admin"): the Contact
+    # Center routes that need one answer this status (401 or 403) with code 4711, as Zoom does
+    zoom_missing_scopes: tuple[str, ...] = ()
+    zoom_missing_scope_status: int = 401
     # shapes and quirks -------------------------------------------------------
     legacy_call_history_shape: bool = False
     quirk_empty_last_page: bool = True
@@ -67,6 +72,11 @@ class SandboxConfig:
     quirk_missing_fields: bool = True
     quirk_late_arrivals: bool = True
     zoho_rows_added_per_page: int = 0
+    # Zoho publishes no fromDate/toDate format. The org's time zone reads a date or a time
+    # without a zone; a date format listed here ("epoch_ms", "date" = yyyy-mm-dd, "datetime" =
+    # yyyy-mm-dd HH:MM[:SS] or ISO) is ignored, as an account might: every log is listed
+    zoho_timezone: str = "UTC"
+    zoho_ignored_date_formats: tuple[str, ...] = ()
     # credentials -------------------------------------------------------------
     zoom_account_id: str = "sandbox-account"
     zoom_client_id: str = "sandbox-client-id"
@@ -93,6 +103,15 @@ class SandboxConfig:
             raise ValueError("SandboxConfig.token_expires_after must be >= 0 (0: tokens expire by time only)")
         if self.cc_queues < 1:
             raise ValueError("SandboxConfig.cc_queues must be >= 1")
+        if self.zoom_missing_scope_status not in (401, 403):
+            raise ValueError("SandboxConfig.zoom_missing_scope_status must be 401 or 403")
+        self.zoom_missing_scopes = tuple(self.zoom_missing_scopes)
+        self.zoho_ignored_date_formats = tuple(self.zoho_ignored_date_formats)
+        unknown = set(self.zoho_ignored_date_formats) - {"epoch_ms", "date", "datetime"}
+        if unknown:
+            raise ValueError(f"SandboxConfig.zoho_ignored_date_formats: unknown {sorted(unknown)}; "
+                             "choose from epoch_ms, date, datetime")
+        ZoneInfo(self.zoho_timezone)  # an unknown zone fails here
         limits = _zoom_limits()
         limits.update({k.lower(): int(v) for k, v in (self.zoom_rate_limits or {}).items()})
         self.zoom_rate_limits = limits

@@ -10,6 +10,7 @@ import threading
 from typing import Any
 
 from .cc import ContactCenter
+from .ccapi import ContactCenterApi
 from .clock import SimClock, day_of, fmt_ts, http_date
 from .config import SandboxConfig
 from .phone import FIXTURE, MAX_SPAN, OUT, PhoneWorld
@@ -90,6 +91,7 @@ class Sandbox:
         self.zoho_days = DayCache(self.zoho.generate, max(5_000, share // 4))
         self.zoom_api = ZoomApi(self)
         self.zoho_api = ZohoApi(self)
+        self.cc_api = ContactCenterApi(self)
         self._zoho_cache: collections.OrderedDict = collections.OrderedDict()
         self._fault_rng = random.Random(f"faults:{config.seed}")
         self._jitter_rng = random.Random(f"jitter:{config.seed}")
@@ -224,8 +226,8 @@ class Sandbox:
                     if len(s) == 5 and s[4] == "sync" and s[3] in ("call_logs", "call_history"):
                         kind = "logs" if s[3] == "call_logs" else "history"
                         return (f"GET /phone/users/{{userId}}/{s[3]}/sync", "zoom", zoom.user_sync, (s[2], kind))
-            elif s == ["contact_center", "voice_calls"]:
-                return "GET /contact_center/voice_calls", "zoom", zoom.list_voice_calls, ()
+            elif s[0] in ("contact_center", "accounts"):
+                return self.cc_api.route(s)
             return None, "zoom", None, ()
         if p == "/oauth/token":
             return ZOOM_TOKEN, "zoom-token", zoom.token, ()
