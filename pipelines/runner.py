@@ -22,6 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dlt
+from dlt.common.schema.typing import LOADS_TABLE_NAME as LOADS_TABLE
+from dlt.common.schema.typing import PIPELINE_STATE_TABLE_NAME as STATE_TABLE
+from dlt.common.storages.load_storage import ParsedLoadJobFileName
 
 from pipelines import runs
 from pipelines.console import Console
@@ -41,7 +44,7 @@ from pipelines.errors import (
 )
 from pipelines.lock import LockHeld
 from pipelines.registry import SourceSpec
-from pipelines.warehouse import Warehouse
+from pipelines.warehouse import Warehouse, quote_ident
 
 log = logging.getLogger(__name__)
 
@@ -202,6 +205,7 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
                 console.step(name, "loading the pending packages of an interrupted run first")
                 if pipeline.list_extracted_load_packages():
                     pipeline.normalize()
+                settle_committed_jobs(wh, pipeline)
                 if pipeline.list_normalized_load_packages():
                     info = pipeline.load(workers=_load_workers())
                     info.raise_on_failed_jobs()
@@ -253,6 +257,38 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
         finally:
             lock.release()
     return result
+
+
+def settle_committed_jobs(wh: Warehouse, pipeline: dlt.Pipeline) -> None:
+    """Write down what a killed run's destination committed but the run never noted.
+
+    dlt notes a job as done only after the destination committed it, so a `kill -9` in between
+    makes the next load run it again. Merge jobs (our tables) are idempotent; two writes are not:
+    the package's state row (append; on Postgres a unique `_dlt_id`, so every later run failed
+    with UniqueViolation) and its `_dlt_loads` row (would be written twice). Both carry the
+    load id: a state job whose row is there is noted as completed (dlt's own resume marker), a
+    package whose `_dlt_loads` row is there is moved to loaded (every job of it was done).
+    """
+    storage = pipeline._get_load_storage()  # noqa: SLF001 - dlt has no public call for this
+    packages = storage.normalized_packages
+    dataset = pipeline.dataset_name
+    for load_id in storage.list_normalized_packages():
+        if _committed(wh, dataset, LOADS_TABLE, "load_id", load_id):
+            storage.complete_load_package(load_id, False)
+            continue
+        for path in packages.list_started_jobs(load_id):
+            file_name = os.path.basename(path)
+            if (ParsedLoadJobFileName.parse(file_name).table_name == STATE_TABLE
+                    and packages.load_pending_transition(load_id, file_name) is None
+                    and _committed(wh, dataset, STATE_TABLE, "_dlt_load_id", load_id)):
+                packages.save_pending_transition(load_id, file_name, "completed")
+
+
+def _committed(wh: Warehouse, dataset: str, table: str, column: str, load_id: str) -> bool:
+    if table not in wh.tables(dataset):
+        return False
+    sql = f"SELECT 1 FROM {wh.qualified(dataset, table)} WHERE {quote_ident(column)} = ? LIMIT 1"
+    return bool(wh.query(sql, [load_id]))
 
 
 def _load_workers() -> int:
