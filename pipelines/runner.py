@@ -45,6 +45,7 @@ from pipelines.errors import (
 from pipelines.lock import LockHeld
 from pipelines.registry import SourceSpec
 from pipelines.warehouse import Warehouse, quote_ident
+from sources.common import shaping
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +140,7 @@ def prepare(
     if clock is not None:
         kwargs["clock"] = clock
     try:
-        source = function(client=client, **kwargs)
+        source = shaping.guard_column_types(function(client=client, **kwargs))
     except BaseException:
         client.close()
         raise

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
@@ -30,6 +31,7 @@ MONEY = "money"  # "$0.0255" -> decimal(18, 6)
 SECONDS = "seconds"  # "mm:ss" / "h:mm:ss" / number -> integer seconds
 
 Columns = Mapping[str, str]
+log = logging.getLogger(__name__)
 
 # undeclared fields named like this are ids / numbers / codes: text, never inferred as numbers
 # (extension numbers arrive as JSON numbers on some rows and strings on others)
@@ -292,3 +294,77 @@ def rows_to_arrow(
         [pa.field(n, a.type, nullable=n not in not_null) for n, a in zip(names, arrays, strict=True)]
     )
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+# ---------------------------------------------------------------- types the warehouse already has
+
+# the dlt data type a column already has -> the kind its values are parsed as (types shaping yields)
+_KIND_OF_DLT_TYPE = {"text": TEXT, "bigint": INT, "double": FLOAT, "bool": BOOL, "timestamp": TS}
+
+
+def keep_known_types(page: pa.Table, known: Mapping[str, Mapping[str, Any]], normalize: Any = str,
+                     where: str = "") -> tuple[pa.Table, list[str]]:
+    """Fit a page to the column types its table already has (in this run or in the warehouse).
+
+    A vendor may change the type of a field (an undeclared count that turns into text one day):
+    a column cannot change its type, and a page that disagrees would fail the extract (two pages
+    of one table) or the load (every run from then on). So a page column whose type differs from
+    the known one is parsed as the known type, and values that do not parse go to `<col>_raw`
+    (text), as for declared columns. Numbers into a text column become text (nothing is lost).
+    `known`: dlt's columns of the table; `normalize`: dlt's naming of page column names.
+    Returns the page and one warning per column that had values moved to `<col>_raw`.
+    """
+    fields, arrays, warnings = list(page.schema), list(page.columns), []
+    changed = False
+    for index, field in enumerate(page.schema):
+        column = known.get(normalize(field.name)) or {}
+        kind = _KIND_OF_DLT_TYPE.get(column.get("data_type"))
+        values = page.column(index)
+        if kind is None or field.type == _ARROW_TYPES[kind] or values.null_count == len(values):
+            continue
+        typed, raw = _typed_array(kind, values.to_pylist())
+        fields[index], arrays[index], changed = field.with_type(typed.type), typed, True
+        if raw is None:
+            continue
+        raw_name = f"{field.name}_raw"
+        if raw_name in page.column_names:  # a declared column's own unparseable values come first
+            at = page.column_names.index(raw_name)
+            arrays[at] = pc.coalesce(page.column(at).combine_chunks(), raw)
+        else:
+            fields.append(pa.field(raw_name, pa.string()))
+            arrays.append(raw)
+        warnings.append(f"{where}field '{field.name}' is {column['data_type']} in the table but now has "
+                        f"{field.type} values: those that are not {column['data_type']} are kept as text "
+                        f"in '{raw_name}'")
+    if not changed:
+        return page, []
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields)), warnings
+
+
+def guard_column_types(source: Any) -> Any:
+    """Pass every page of every resource of a dlt source through `keep_known_types`, against the
+    types dlt's schema holds for its table at that moment (restored from the warehouse, then
+    grown page by page during the extract). Each changed field is warned about once."""
+    import dlt
+
+    warned: set[tuple[str, str]] = set()
+
+    def guard(resource: Any) -> Any:
+        def fit(page: Any, meta: Any = None) -> Any:
+            table = getattr(meta, "table_name", None) or resource.table_name
+            schema = dlt.current.source_schema()
+            if not isinstance(page, pa.Table) or not isinstance(table, str) or table not in schema.tables:
+                return page
+            page, warnings = keep_known_types(page, schema.get_table_columns(table),
+                                              schema.naming.normalize_identifier, f"{source.name}.{table}: ")
+            for text in warnings:
+                if (table, text) not in warned:
+                    warned.add((table, text))
+                    log.warning(text)
+            return page
+
+        return fit
+
+    for resource in source.resources.values():
+        resource.add_map(guard(resource))
+    return source

@@ -147,3 +147,21 @@ def test_undeclared_ids_stay_text_and_constants_fill_every_row():
     assert table.column("new_ext_id").to_pylist() == ["101", "0102"]  # not a number, zero kept
     assert table.schema.field("count").type == pa.int64()  # other undeclared fields are inferred
     assert table.column("source_account").to_pylist() == ["acme", "acme"]
+
+
+def test_pages_keep_the_types_their_table_already_has():
+    known = {"score": {"data_type": "bigint"}, "label": {"data_type": "text"}, "rate": {"data_type": "double"},
+             "start_time": {"data_type": "timestamp"}}
+    page = pa.table({"id": ["a", "b", "c"], "score": ["7", "high", None], "label": [1, 2, None],
+                     "rate": [1, 2, 3], "start_time": ["x", "2026-11-20T12:00:00Z", None],
+                     "start_time_raw": ["x", None, None]})
+    fitted, warnings = sh.keep_known_types(page, known)
+    data = fitted.to_pylist()
+    assert [r["score"] for r in data] == [7, None, None] and [r["score_raw"] for r in data] == [None, "high", None]
+    assert [r["label"] for r in data] == ["1", "2", None]  # numbers into a text column: nothing lost
+    assert fitted.schema.field("rate").type == pa.float64() and [r["rate"] for r in data] == [1.0, 2.0, 3.0]
+    assert [r["start_time_raw"] for r in data] == ["x", None, None]  # its own raw column, not a second one
+    assert fitted.column_names.count("start_time_raw") == 1
+    assert len(warnings) == 2 and "field 'score' is bigint" in warnings[0] and "'score_raw'" in warnings[0]
+    same = pa.table({"id": ["a"], "score": [1]})
+    assert sh.keep_known_types(same, known) == (same, [])

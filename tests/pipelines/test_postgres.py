@@ -8,27 +8,9 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.console import Console
-from pipelines.warehouse import Warehouse
 from tests.pipelines.conftest import assert_no_duplicates, run_inprocess, snapshot
 
 SOURCES = ["zoom_phone", "zoom_contact_center", "zoho_voice"]
-
-
-@pytest.fixture
-def pg_warehouse(pg_dsn, pg_dataset_suffix, tmp_path):
-    sfx = pg_dataset_suffix
-    wh = Warehouse.postgres(
-        pg_dsn,
-        datasets={s: f"{s}_{sfx}" for s in SOURCES},
-        analytics_dataset=f"analytics_{sfx}",
-        runs_dataset=f"callpipe_{sfx}",
-        pipelines_dir=tmp_path / "pg-pipelines",
-    )
-    yield wh
-    schemas = [r[0] for r in wh.query(
-        "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE ?", [f"%{sfx}%"])]
-    if schemas:
-        wh.execute([f'DROP SCHEMA IF EXISTS "{s}" CASCADE' for s in schemas])
 
 
 @pytest.mark.postgres
