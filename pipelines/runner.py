@@ -140,7 +140,7 @@ def prepare(
     if clock is not None:
         kwargs["clock"] = clock
     try:
-        source = shaping.guard_column_types(function(client=client, **kwargs))
+        source = shaping.fit_pages(function(client=client, **kwargs))
     except BaseException:
         client.close()
         raise

@@ -296,34 +296,40 @@ def rows_to_arrow(
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-# ---------------------------------------------------------------- types the warehouse already has
+# ---------------------------------------------------------------- pages that fit their table
 
 # the dlt data type a column already has -> the kind its values are parsed as (types shaping yields)
 _KIND_OF_DLT_TYPE = {"text": TEXT, "bigint": INT, "double": FLOAT, "bool": BOOL, "timestamp": TS}
 
 
-def keep_known_types(page: pa.Table, known: Mapping[str, Mapping[str, Any]], normalize: Any = str,
-                     where: str = "") -> tuple[pa.Table, list[str]]:
-    """Fit a page to the column types its table already has (in this run or in the warehouse).
+def fit_to_table(page: pa.Table, known: Mapping[str, Mapping[str, Any]], normalize: Any = str,
+                 where: str = "") -> tuple[pa.Table, list[str]]:
+    """Fit a page to its table: the hints its resource declares and the types the table has.
 
-    A vendor may change the type of a field (an undeclared count that turns into text one day):
-    a column cannot change its type, and a page that disagrees would fail the extract (two pages
-    of one table) or the load (every run from then on). So a page column whose type differs from
-    the known one is parsed as the known type, and values that do not parse go to `<col>_raw`
-    (text), as for declared columns. Numbers into a text column become text (nothing is lost).
-    `known`: dlt's columns of the table; `normalize`: dlt's naming of page column names.
-    Returns the page and one warning per column that had values moved to `<col>_raw`.
+    - A column the table knows as not null (a merge or primary key the resource declares) is
+      marked not null when the page has no null there: otherwise dlt warns on every page that
+      the page and the hints disagree.
+    - A vendor may change the type of a field (an undeclared count that turns into text one
+      day). A column cannot change its type, and a page that disagrees would fail the extract
+      (two pages of one table) or the load (every run from then on). So a page column whose type
+      differs from the known one is parsed as the known type, and values that do not parse go to
+      `<col>_raw` (text), as for declared columns. Numbers into a text column become text.
+
+    `known`: dlt's columns of the table (data_type, nullable); `normalize`: dlt's naming of page
+    column names. Returns the page and one warning per column that had values moved to `<col>_raw`.
     """
     fields, arrays, warnings = list(page.schema), list(page.columns), []
     changed = False
     for index, field in enumerate(page.schema):
         column = known.get(normalize(field.name)) or {}
-        kind = _KIND_OF_DLT_TYPE.get(column.get("data_type"))
         values = page.column(index)
+        if column.get("nullable") is False and field.nullable and values.null_count == 0:
+            fields[index], changed = field.with_nullable(False), True
+        kind = _KIND_OF_DLT_TYPE.get(column.get("data_type"))
         if kind is None or field.type == _ARROW_TYPES[kind] or values.null_count == len(values):
             continue
         typed, raw = _typed_array(kind, values.to_pylist())
-        fields[index], arrays[index], changed = field.with_type(typed.type), typed, True
+        fields[index], arrays[index], changed = fields[index].with_type(typed.type), typed, True
         if raw is None:
             continue
         raw_name = f"{field.name}_raw"
@@ -341,30 +347,35 @@ def keep_known_types(page: pa.Table, known: Mapping[str, Mapping[str, Any]], nor
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields)), warnings
 
 
-def guard_column_types(source: Any) -> Any:
-    """Pass every page of every resource of a dlt source through `keep_known_types`, against the
-    types dlt's schema holds for its table at that moment (restored from the warehouse, then
-    grown page by page during the extract). Each changed field is warned about once."""
+def fit_pages(source: Any) -> Any:
+    """Pass every page of every resource of a dlt source through `fit_to_table`, against the
+    hints the resource declares and the types dlt's schema holds for the table at that moment
+    (restored from the warehouse, then grown page by page during the extract). Each changed
+    field is warned about once."""
     import dlt
 
-    warned: set[tuple[str, str]] = set()
+    warned: set[str] = set()
 
-    def guard(resource: Any) -> Any:
+    def fitter(resource: Any) -> Any:
         def fit(page: Any, meta: Any = None) -> Any:
-            table = getattr(meta, "table_name", None) or resource.table_name
-            schema = dlt.current.source_schema()
-            if not isinstance(page, pa.Table) or not isinstance(table, str) or table not in schema.tables:
+            if not isinstance(page, pa.Table):
                 return page
-            page, warnings = keep_known_types(page, schema.get_table_columns(table),
-                                              schema.naming.normalize_identifier, f"{source.name}.{table}: ")
+            declared = resource.compute_table_schema(page, meta)
+            table = declared.get("name")
+            schema = dlt.current.source_schema()
+            known = dict(schema.get_table_columns(table)) if table in schema.tables else {}
+            for name, hints in declared.get("columns", {}).items():
+                known[name] = {**known.get(name, {}), **hints}
+            page, warnings = fit_to_table(page, known, schema.naming.normalize_identifier,
+                                          f"{source.name}.{table}: ")
             for text in warnings:
-                if (table, text) not in warned:
-                    warned.add((table, text))
+                if text not in warned:
+                    warned.add(text)
                     log.warning(text)
             return page
 
         return fit
 
     for resource in source.resources.values():
-        resource.add_map(guard(resource))
+        resource.add_map(fitter(resource))
     return source

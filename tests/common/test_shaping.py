@@ -155,7 +155,7 @@ def test_pages_keep_the_types_their_table_already_has():
     page = pa.table({"id": ["a", "b", "c"], "score": ["7", "high", None], "label": [1, 2, None],
                      "rate": [1, 2, 3], "start_time": ["x", "2026-11-20T12:00:00Z", None],
                      "start_time_raw": ["x", None, None]})
-    fitted, warnings = sh.keep_known_types(page, known)
+    fitted, warnings = sh.fit_to_table(page, known)
     data = fitted.to_pylist()
     assert [r["score"] for r in data] == [7, None, None] and [r["score_raw"] for r in data] == [None, "high", None]
     assert [r["label"] for r in data] == ["1", "2", None]  # numbers into a text column: nothing lost
@@ -164,4 +164,4 @@ def test_pages_keep_the_types_their_table_already_has():
     assert fitted.column_names.count("start_time_raw") == 1
     assert len(warnings) == 2 and "field 'score' is bigint" in warnings[0] and "'score_raw'" in warnings[0]
     same = pa.table({"id": ["a"], "score": [1]})
-    assert sh.keep_known_types(same, known) == (same, [])
+    assert sh.fit_to_table(same, known) == (same, [])
