@@ -1,17 +1,23 @@
-"""Run lock: one run/backfill per pipeline and warehouse at a time.
+"""Run lock: one run/backfill per pipeline and warehouse at a time, taken where the data is,
+so two runs with different working directories on one warehouse still take turns.
 
-`fcntl.flock` on a lock file: the OS releases it when the holder dies (even on
-`kill -9`), so a lock can never go stale. The file also carries who holds it (pid,
-start time, command) for the refusal message; a non-empty file found by a new holder
-means the previous run did not finish cleanly (killed), which the new run reports.
+- DuckDB: `RunLock`, `fcntl.flock` on a lock file beside the DuckDB file. The OS releases it
+  when the holder dies (even on `kill -9`), so a lock can never go stale. The file also carries
+  who holds it (pid, start time, command) for the refusal message; a non-empty file found by a
+  new holder means the previous run did not finish cleanly (killed), which the new run reports.
+- Postgres: `AdvisoryLock`, a session advisory lock keyed by the dataset, held by a connection
+  of its own for the whole run; the server releases it when that session ends (the process
+  died). Its `application_name` says who holds it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import hashlib
 import json
 import os
+import re
 import socket
 from pathlib import Path
 from typing import Any
@@ -110,6 +116,88 @@ class RunLock:
         return self._fd is not None
 
     def __enter__(self) -> RunLock:
+        if not self.held:
+            self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class AdvisoryLock:
+    """The run lock of one dataset in a Postgres database (same interface as RunLock).
+
+    `stale` stays None: a killed holder leaves nothing behind here; the runner finds its run
+    record still `running` instead.
+    """
+
+    NAMESPACE = 0x0CA11  # first key of callpipe's two-key advisory locks
+
+    def __init__(self, dsn: str, dataset: str, name: str):
+        self.dsn = dsn
+        self.name = name
+        self.key = int.from_bytes(hashlib.sha1(f"callpipe:{dataset}".encode()).digest()[:4], "big") & 0x7FFFFFFF
+        self.stale: dict[str, Any] | None = None
+        self.info: dict[str, Any] = {}
+        self._conn: Any = None
+
+    def _connect(self, label: str) -> Any:
+        import psycopg2
+
+        conn = psycopg2.connect(self.dsn, connect_timeout=10, application_name=label[:63])
+        conn.autocommit = True
+        return conn
+
+    def holder(self) -> dict[str, Any] | None:
+        """Who holds the lock now (None if free), from the holder session's application_name."""
+        conn = self._connect("callpipe status")
+        try:
+            with conn.cursor() as cur:
+                cur.execute(
+                    "SELECT a.application_name, a.backend_start, a.client_addr FROM pg_locks l "
+                    "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+                    "AND l.classid = %s::oid AND l.objid = %s::oid AND l.objsubid = 2 "
+                    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                    [self.NAMESPACE, self.key])
+                row = cur.fetchone()
+        finally:
+            conn.close()
+        if row is None:
+            return None
+        label, started, _ = row
+        pid = re.search(r"pid (\d+)", label or "")
+        command = re.match(r"callpipe (\w+)", label or "")
+        host = re.search(r" on (\S+)", label or "")
+        return {"pid": int(pid.group(1)) if pid else "?", "started_at": started.isoformat(timespec="seconds"),
+                "command": command.group(1) if command else None, "host": host.group(1) if host else None}
+
+    def acquire(self, **info: Any) -> AdvisoryLock:
+        self.info = {"pid": os.getpid(), "host": socket.gethostname(),
+                     "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **info}
+        label = f"callpipe {info.get('command') or 'run'} pid {os.getpid()} on {socket.gethostname()}"
+        conn = self._connect(label)
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_try_advisory_lock(%s, %s)", [self.NAMESPACE, self.key])
+            taken = cur.fetchone()[0]
+        if not taken:
+            conn.close()
+            raise LockHeld(self.name, self.holder() or {"pid": "?"})
+        self._conn = conn
+        return self
+
+    def release(self) -> None:
+        if self._conn is None:
+            return
+        try:
+            self._conn.close()  # ending the session releases the lock
+        finally:
+            self._conn = None
+
+    @property
+    def held(self) -> bool:
+        return self._conn is not None
+
+    def __enter__(self) -> AdvisoryLock:
         if not self.held:
             self.acquire()
         return self

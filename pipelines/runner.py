@@ -29,7 +29,6 @@ from dlt.common.storages.load_storage import ParsedLoadJobFileName
 from pipelines import runs
 from pipelines.console import Console
 from pipelines.errors import (
-    BUSY,
     EXIT_TERMINATED,
     INTERRUPTED,
     OK,
@@ -42,7 +41,6 @@ from pipelines.errors import (
     describe,
     root_cause,
 )
-from pipelines.lock import LockHeld
 from pipelines.registry import SourceSpec
 from pipelines.warehouse import Warehouse, quote_ident
 from sources.common import shaping
@@ -177,9 +175,9 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
     lock = wh.lock(name)
     try:
         lock.acquire(command=job.command, run_id=run_id)
-    except LockHeld as exc:
+    except Exception as exc:  # noqa: BLE001 - held (busy) or the warehouse unreachable (failed)
         job.client.close()
-        result.outcome, result.error, result.exception = BUSY, describe(exc), exc
+        result.outcome, result.error, result.exception = classify(exc), wh.redact(describe(exc)), exc
         result.seconds = time.monotonic() - t0
         return result
 
@@ -188,14 +186,18 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
 
     recorded = False
     try:
-        if lock.stale:
-            previous = lock.stale
+        with wh.db_lock(on_wait=on_wait):
+            # we hold the lock: a record of this source still `running` is a run that died
+            unfinished = _safe(console, "read the run records", _unfinished_runs, wh, name) or []
+        previous = lock.stale or (unfinished[0] if unfinished else None)
+        if previous:
             console.step(name, f"the previous run (pid {previous.get('pid', '?')}, started "
                                f"{previous.get('started_at', '?')}) did not finish: resuming from where it stopped")
             result.notes.append("resumed after an interrupted run")
-            if previous.get("run_id"):
-                with wh.db_lock(on_wait=on_wait):
-                    _safe(console, "mark the interrupted run", runs.mark_interrupted, wh, previous["run_id"])
+            dead = {r["run_id"] for r in unfinished} | ({previous["run_id"]} if previous.get("run_id") else set())
+            with wh.db_lock(on_wait=on_wait):
+                for dead_id in sorted(dead):
+                    _safe(console, "mark the interrupted run", runs.mark_interrupted, wh, dead_id)
         with wh.db_lock(on_wait=on_wait):
             recorded = bool(_safe(console, "write the run record", _start_record, wh, job, run_id))
         pipeline = wh.pipeline(name, progress=console.collector(name))
@@ -258,6 +260,10 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
         finally:
             lock.release()
     return result
+
+
+def _unfinished_runs(wh: Warehouse, source: str) -> list[dict[str, Any]]:
+    return [r for r in runs.recent(wh, source, wh.dataset(source)) if r.get("outcome") == "running"]
 
 
 def settle_committed_jobs(wh: Warehouse, pipeline: dlt.Pipeline) -> None:

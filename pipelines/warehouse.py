@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 import dlt
 
-from pipelines.lock import RunLock
+from pipelines.lock import AdvisoryLock, RunLock
 from sources.common.http import redact_secrets
 
 DUCKDB = "duckdb"
@@ -176,10 +176,19 @@ class Warehouse:
         )
 
     # ------------------------------------------------------------------ locks
-    def lock(self, source: str) -> RunLock:
-        """Run lock of `source`'s pipeline in this warehouse (refuses a second concurrent run)."""
-        self.work_dir.mkdir(parents=True, exist_ok=True)
-        return RunLock(self.work_dir / f"{self.pipeline_name(source)}.lock", name=self.pipeline_name(source))
+    def lock(self, source: str) -> RunLock | AdvisoryLock:
+        """Run lock of `source`'s pipeline, taken where the data is (refuses a second concurrent run
+        of it into this warehouse, whatever its working directory): a lock file beside the DuckDB
+        file, or a Postgres advisory lock keyed by the dataset."""
+        name = self.pipeline_name(source)
+        if self.kind == POSTGRES:
+            return AdvisoryLock(self.location, self.dataset(source), name=name)
+        return RunLock(self.lock_dir / f"{name}.lock", name=name)
+
+    @property
+    def lock_dir(self) -> Path:
+        """DuckDB: the directory of lock files beside the file (`warehouse.duckdb.locks/`)."""
+        return Path(self.location + ".locks")
 
     @contextlib.contextmanager
     def db_lock(self, timeout: float = 1800.0, on_wait=None) -> Iterator[None]:
@@ -191,8 +200,8 @@ class Warehouse:
         if self.kind != DUCKDB:
             yield
             return
-        self.work_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.work_dir / "duckdb-writer.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        self.lock_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.lock_dir / "writer.lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
             deadline = time.monotonic() + timeout
             waited = False

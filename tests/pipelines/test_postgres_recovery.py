@@ -81,6 +81,11 @@ def kill_at_commit(conn, args, env, dataset: str, table: str) -> None:
         time.sleep(0.05)
 
 
+def packages(pipelines_dir) -> list:
+    """Load packages extracted but not loaded (a killed write may leave an empty temp file there too)."""
+    return [p for p in pipelines_dir.rglob(f"callpipe_{SOURCE}/load/normalized/*") if p.is_dir()]
+
+
 def table_rows(conn, dataset: str, table: str, key: str) -> list[tuple]:
     """Every row, key first, every column but dlt's own (load ids differ between two warehouses)."""
     columns = [r[0] for r in sql(conn, "SELECT column_name FROM information_schema.columns WHERE table_schema = %s "
@@ -104,7 +109,7 @@ def test_kill_9_right_after_a_postgres_commit_then_the_next_run_finishes_the_pac
 
     def args(ds: str, pipelines: str) -> list[str]:
         return ["run", "--source", SOURCE, "--destination", "postgres", "--dataset", f"{SOURCE}={ds}",
-                "--pipelines-dir", str(tmp_path / pipelines)]
+                "--analytics-dataset", f"analytics_{sfx}", "--pipelines-dir", str(tmp_path / pipelines)]
 
     conn = connect(pg_dsn)
     try:
@@ -122,13 +127,13 @@ def test_kill_9_right_after_a_postgres_commit_then_the_next_run_finishes_the_pac
                                    f'(SELECT 1 FROM "{dataset}"._dlt_loads l WHERE l.load_id = s._dlt_load_id)')
             if table == "_dlt_pipeline_state":
                 assert unfinished == [(1,)], "the state row of the killed run was not committed"
-            pending = list((tmp_path / "pl").rglob(f"callpipe_{SOURCE}/load/normalized/*"))
-            assert pending, "the killed run left no package to finish"
+            assert packages(tmp_path / "pl"), "the killed run left no package to finish"
 
         last = cli(args(dataset, "pl"), env)
         assert last.returncode == 0, last.stderr
         assert "loading the pending packages of an interrupted run first" in last.stderr
-        assert not list((tmp_path / "pl").rglob(f"callpipe_{SOURCE}/load/normalized/*"))
+        assert "did not finish" in last.stderr  # the killed run was found out (no lock file on Postgres)
+        assert not packages(tmp_path / "pl"), last.stderr  # every package loaded
         again = cli(args(dataset, "pl"), env)  # and the source is not wedged: the nightly run after works
         assert again.returncode == 0, again.stderr
 
@@ -139,6 +144,8 @@ def test_kill_9_right_after_a_postgres_commit_then_the_next_run_finishes_the_pac
             assert_no_duplicates({table: [r[:1] for r in killed]})
             assert len(killed) > 10 * 6
             assert killed == reference, table
+        outcomes = sql(conn, f'SELECT outcome, count(*) FROM "callpipe_{sfx}".runs GROUP BY 1 ORDER BY 1')
+        assert outcomes == [("interrupted", len(kills)), ("ok", 4)]
         loads = sql(conn, f'SELECT load_id, count(*) FROM "{dataset}"._dlt_loads GROUP BY 1 HAVING count(*) > 1')
         assert loads == [], "a package was recorded as loaded twice"
         states = sql(conn, f'SELECT _dlt_load_id, count(*) FROM "{dataset}"._dlt_pipeline_state GROUP BY 1 '
