@@ -94,6 +94,8 @@ class Warehouse:
             raise ValueError(f"unknown destination {self.kind!r}: use one of {', '.join(DESTINATIONS)}")
         if self.kind == DUCKDB:
             self.location = str(Path(self.location).expanduser().resolve())
+        else:
+            check_dsn(self.location)
         for name in [*self.datasets.values(), self.analytics_dataset, self.runs_dataset]:
             if not _IDENT.match(name):
                 raise ValueError(f"dataset name {name!r} is not a plain SQL identifier (letters, digits, _)")
@@ -125,11 +127,9 @@ class Warehouse:
         if self.kind == DUCKDB:
             return f"duckdb {self.location}"
         parts = urlsplit(self.location)
-        if parts.hostname:
-            user = f"{parts.username}@" if parts.username else ""
-            port = f":{parts.port}" if parts.port else ""
-            return f"postgres {user}{parts.hostname}{port}{parts.path}"
-        return "postgres " + redact(self.location)
+        user = f"{parts.username}@" if parts.username else ""
+        port = f":{parts.port}" if parts.port else ""
+        return f"postgres {user}{parts.hostname}{port}{parts.path}"
 
     @property
     def key(self) -> str:
@@ -343,6 +343,36 @@ class Warehouse:
             f"SELECT '{t}', count(*) FROM {self.qualified(dataset, t)}" for t in names
         )
         return {name: int(count) for name, count in self.query(union)}
+
+
+# (the usual user:password@ example would itself be masked as a password by redact())
+DSN_EXAMPLE = "postgresql://USER@HOST:5432/DATABASE, with the password after the user as USER:PASSWORD@HOST"
+
+
+def check_dsn(dsn: str) -> None:
+    """A Postgres DSN dlt and psycopg2 can use: postgresql://user:password@host[:port]/database.
+
+    The error never shows the DSN, nor any part of it: it holds a password.
+    """
+    problem = None
+    try:
+        parts = urlsplit(str(dsn).strip())
+        if parts.scheme not in ("postgresql", "postgres"):
+            problem = "it does not start with postgresql://"
+        elif not parts.hostname:
+            problem = "it names no host"
+        elif not parts.path.strip("/"):
+            problem = "it names no database"
+        else:
+            parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        problem = "its port is not a number" if problem is None else problem
+    if problem:
+        raise ValueError(
+            f"the Postgres DSN cannot be read ({problem}; not shown, it holds a password): set "
+            f"{POSTGRES_ENV} or credentials under [destination.postgres] in .dlt/secrets.toml to a URL "
+            f"like {DSN_EXAMPLE}"
+        )
 
 
 def duckdb_busy_message(path: str, exc: BaseException) -> str:
