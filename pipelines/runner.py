@@ -44,6 +44,7 @@ from pipelines.errors import (
 from pipelines.registry import SourceSpec
 from pipelines.warehouse import Warehouse, quote_ident
 from sources.common import shaping
+from sources.common.args import source_arguments
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +139,7 @@ def prepare(
     if clock is not None:
         kwargs["clock"] = clock
     try:
+        kwargs = {**source_arguments(spec.name, function, {**kwargs, "client": client}), **kwargs}
         source = shaping.fit_pages(function(client=client, **kwargs))
     except BaseException:
         client.close()
