@@ -218,11 +218,11 @@ def _typed_array(kind: str, values: list[Any]) -> tuple[pa.Array, pa.Array | Non
     if native is not None and set(map(type, values)) <= native:
         try:  # fast path, in C (the usual case: the API sent the documented JSON types)
             array = pa.array(values, arrow_type)
-            return (pc.utf8_trim_whitespace(array) if kind == TEXT else array), None
+            return (_text(array) if kind == TEXT else array), None
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
             pass  # e.g. an integer beyond int64: the slow path keeps its raw text
     if kind == TEXT:
-        return pa.array([clean_text(v) for v in values], pa.string()), None
+        return _text(pa.array([clean_text(v) for v in values], pa.string())), None
     if kind == TS and all(v is None or isinstance(v, str) for v in values):
         try:  # fast path: Arrow parses ISO 8601 with a zone in C
             return pa.array(values, pa.string()).cast(TS_TYPE), None
@@ -244,15 +244,22 @@ def _typed_array(kind: str, values: list[Any]) -> tuple[pa.Array, pa.Array | Non
     return typed, (pa.array(raw, pa.string()) if failed else None)
 
 
+def _text(array: pa.Array) -> pa.Array:
+    """Trimmed text; an empty text is null. Postgres' csv/COPY loader cannot tell an empty text
+    from a null (dlt loads with FORCE_NULL), so DuckDB gets null as well: the same on both."""
+    array = pc.utf8_trim_whitespace(array)
+    return pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
+
+
 def _inferred_array(values: list[Any]) -> pa.Array:
     """Type for an undeclared field. Lists and objects become JSON text: the same in DuckDB and
     Postgres (whose csv/COPY loader cannot take nested Arrow columns), and queryable as JSON."""
     if any(isinstance(v, (str, list, dict)) for v in values):
-        return pa.array([clean_text(v) for v in values], pa.string())
+        return _text(pa.array([clean_text(v) for v in values], pa.string()))
     try:
         return pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
-        return pa.array([clean_text(v) for v in values], pa.string())
+        return _text(pa.array([clean_text(v) for v in values], pa.string()))
 
 
 def rows_to_arrow(
