@@ -46,6 +46,9 @@ DEFAULT_RUNS_DATASET = "callpipe"
 PIPELINE_PREFIX = "callpipe_"
 LOADER_FILE_FORMAT = {DUCKDB: "parquet", POSTGRES: "csv"}
 POSTGRES_ENV = "DESTINATION__POSTGRES__CREDENTIALS"
+# dlt's staging datasets (each load lands there, then is merged into the dataset): named to sort
+# after every dataset an analyst browses (dlt's default `<dataset>_staging` sat beside them)
+STAGING_LAYOUT = "zz_staging_%s"
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@\s]*)@", re.I)
@@ -160,8 +163,13 @@ class Warehouse:
             # DuckDB's engine otherwise takes up to 80% of RAM while it merges a big load
             # (bench: 2.2 GB at 1M calls); above the cap it spills to <file>.tmp on disk
             limit = check_memory_limit()
-            return dlt.destinations.duckdb(DuckDbCredentials(self.location, global_config={"memory_limit": limit}))
-        return dlt.destinations.postgres(self.location)
+            return dlt.destinations.duckdb(DuckDbCredentials(self.location, global_config={"memory_limit": limit}),
+                                           staging_dataset_name_layout=STAGING_LAYOUT)
+        return dlt.destinations.postgres(self.location, staging_dataset_name_layout=STAGING_LAYOUT)
+
+    def staging_dataset(self, source: str) -> str:
+        """Where dlt stages a load of `source` before merging it (see STAGING_LAYOUT)."""
+        return STAGING_LAYOUT % self.dataset(source)
 
     def pipeline(self, source: str, progress: Any = None) -> dlt.Pipeline:
         """The dlt pipeline of `source` (`callpipe_<source>`) into its dataset in this warehouse.
