@@ -39,11 +39,42 @@ class LockHeld(Exception):
         )
 
 
-class RunLock:
+class _Lock:
+    """What both locks share: held while a handle (a file descriptor, a session) is open."""
+
+    _handle: Any = None
+
+    def acquire(self, **info: Any) -> _Lock:
+        raise NotImplementedError
+
+    def _let_go(self, handle: Any) -> None:
+        raise NotImplementedError
+
+    def release(self) -> None:
+        if self._handle is None:
+            return
+        try:
+            self._let_go(self._handle)
+        finally:
+            self._handle = None
+
+    @property
+    def held(self) -> bool:
+        return self._handle is not None
+
+    def __enter__(self) -> _Lock:
+        if not self.held:
+            self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class RunLock(_Lock):
     def __init__(self, path: str | os.PathLike, name: str):
         self.path = Path(path)
         self.name = name
-        self._fd: int | None = None
         self.stale: dict[str, Any] | None = None  # holder record left by a run that died
         self.info: dict[str, Any] = {}
 
@@ -99,32 +130,17 @@ class RunLock:
         os.lseek(fd, 0, os.SEEK_SET)
         os.write(fd, json.dumps(self.info).encode())
         os.fsync(fd)
-        self._fd = fd
+        self._handle = fd
         return self
 
-    def release(self) -> None:
-        if self._fd is None:
-            return
+    def _let_go(self, fd: int) -> None:
         try:
-            os.ftruncate(self._fd, 0)  # empty file = the last holder finished cleanly
+            os.ftruncate(fd, 0)  # empty file = the last holder finished cleanly
         finally:
-            os.close(self._fd)  # closing drops the flock
-            self._fd = None
-
-    @property
-    def held(self) -> bool:
-        return self._fd is not None
-
-    def __enter__(self) -> RunLock:
-        if not self.held:
-            self.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
+            os.close(fd)  # closing drops the flock
 
 
-class AdvisoryLock:
+class AdvisoryLock(_Lock):
     """The run lock of one dataset in a Postgres database (same interface as RunLock).
 
     `stale` stays None: a killed holder leaves nothing behind here; the runner finds its run
@@ -139,7 +155,6 @@ class AdvisoryLock:
         self.key = int.from_bytes(hashlib.sha1(f"callpipe:{dataset}".encode()).digest()[:4], "big") & 0x7FFFFFFF
         self.stale: dict[str, Any] | None = None
         self.info: dict[str, Any] = {}
-        self._conn: Any = None
 
     def _connect(self, label: str) -> Any:
         import psycopg2
@@ -182,25 +197,8 @@ class AdvisoryLock:
         if not taken:
             conn.close()
             raise LockHeld(self.name, self.holder() or {"pid": "?"})
-        self._conn = conn
+        self._handle = conn
         return self
 
-    def release(self) -> None:
-        if self._conn is None:
-            return
-        try:
-            self._conn.close()  # ending the session releases the lock
-        finally:
-            self._conn = None
-
-    @property
-    def held(self) -> bool:
-        return self._conn is not None
-
-    def __enter__(self) -> AdvisoryLock:
-        if not self.held:
-            self.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
+    def _let_go(self, conn: Any) -> None:
+        conn.close()  # ending the session releases the lock
