@@ -16,7 +16,7 @@ import signal
 import sys
 import threading
 
-from .config import SandboxConfig
+from .config import RETRY_AFTER_FORMS, SandboxConfig
 from .core import Sandbox
 
 
@@ -43,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--error-429-rate", type=float, default=0.0)
     p.add_argument("--malformed-rate", type=float, default=0.0)
     p.add_argument("--drop-rate", type=float, default=0.0)
+    p.add_argument("--error-429-retry-after", choices=RETRY_AFTER_FORMS, default=d.error_429_retry_after,
+                   help="Retry-After on the random 429s: seconds (1), date (HTTP date), none, or mixed")
+    p.add_argument("--token-expires-after", type=int, default=d.token_expires_after, metavar="N",
+                   help="an access token stops working after N data requests (0: never)")
     p.add_argument("--no-rate-limits", action="store_true", help="do not enforce Zoom/Zoho rate limits")
     p.add_argument("--zoom-light", type=int, default=d.zoom_rate_limits["light"])
     p.add_argument("--zoom-medium", type=int, default=d.zoom_rate_limits["medium"])
@@ -67,6 +71,7 @@ def config_from_args(a: argparse.Namespace) -> SandboxConfig:
         start=a.start, frozen=False if a.follow else None, host=a.host, port=a.port,
         latency_ms=a.latency_ms, jitter_ms=a.jitter_ms, error_5xx_rate=a.error_5xx_rate,
         error_429_rate=a.error_429_rate, malformed_rate=a.malformed_rate, drop_rate=a.drop_rate,
+        error_429_retry_after=a.error_429_retry_after, token_expires_after=a.token_expires_after,
         enforce_rate_limits=not a.no_rate_limits,
         zoom_rate_limits={"light": a.zoom_light, "medium": a.zoom_medium, "heavy": a.zoom_heavy},
         zoom_heavy_daily=a.zoom_heavy_daily, zoho_per_minute=a.zoho_per_minute, zoho_lockout_s=a.zoho_lockout_s,

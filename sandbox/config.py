@@ -6,6 +6,8 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 
+RETRY_AFTER_FORMS = ("seconds", "date", "none", "mixed")  # error_429_retry_after
+
 # The sandbox's deliberate departures from the vendors' published definitions (tests/contract/openapi/),
 # each a switch that is on by default. `SandboxConfig.documented()` turns them all off: that world must
 # serve only what the definitions document (tests/contract checks every response against them).
@@ -44,6 +46,10 @@ class SandboxConfig:
     error_429_rate: float = 0.0
     malformed_rate: float = 0.0
     drop_rate: float = 0.0
+    # Retry-After on the random 429s: "seconds" ("1"), "date" (an HTTP date 1-2 s ahead), "none", or
+    # "mixed" (each at random; a Zoho 429 always says when: without it the client must assume a lock-out)
+    error_429_retry_after: str = "seconds"
+    token_expires_after: int = 0      # an access token stops working after this many data requests (0: never)
     # limits ------------------------------------------------------------------
     enforce_rate_limits: bool = True
     zoom_rate_limits: dict[str, int] = field(default_factory=_zoom_limits)
@@ -81,6 +87,10 @@ class SandboxConfig:
             value = getattr(self, name)
             if not 0 <= value < 1_000_000:
                 raise ValueError(f"SandboxConfig.{name} must be in [0, 1000000)")
+        if self.error_429_retry_after not in RETRY_AFTER_FORMS:
+            raise ValueError(f"SandboxConfig.error_429_retry_after must be one of {', '.join(RETRY_AFTER_FORMS)}")
+        if self.token_expires_after < 0:
+            raise ValueError("SandboxConfig.token_expires_after must be >= 0 (0: tokens expire by time only)")
         if self.cc_queues < 1:
             raise ValueError("SandboxConfig.cc_queues must be >= 1")
         limits = _zoom_limits()
