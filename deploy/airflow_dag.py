@@ -30,7 +30,7 @@ from dlt.helpers.airflow_helper import PipelineTasksGroup
 
 from pipelines.registry import SOURCES
 from pipelines.runner import prepare
-from pipelines.warehouse import LOADER_FILE_FORMAT, POSTGRES, Warehouse, warehouse_from_config
+from pipelines.warehouse import LOADER_FILE_FORMAT, POSTGRES, STAGING_LAYOUT, Warehouse, warehouse_from_config
 
 DESTINATION = POSTGRES  # the DSN is read by dlt at run time from DESTINATION__POSTGRES__CREDENTIALS
 
@@ -67,7 +67,8 @@ def callpipe_nightly():
     for name in SOURCES:
         pipeline = dlt.pipeline(
             pipeline_name=Warehouse.pipeline_name(name),  # callpipe_<source>: same state as the CLI
-            destination=DESTINATION,
+            # staging schema as the CLI names it (zz_staging_<dataset>); DSN from the env at run time
+            destination=dlt.destinations.postgres(staging_dataset_name_layout=STAGING_LAYOUT),
             dataset_name=name,
             progress="log",
         )

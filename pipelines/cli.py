@@ -38,10 +38,12 @@ from pipelines.warehouse import (
     DESTINATIONS,
     POSTGRES_ENV,
     Warehouse,
+    check_writable,
     config_value,
     redact,
     warehouse_from_config,
 )
+from sources.common.args import list_value
 
 PROG = "callpipe"
 SOURCE_LIST = ", ".join(SOURCES)
@@ -213,17 +215,13 @@ def enabled_sources(selected: list[str]) -> list[str]:
     configured = config_value("pipeline.sources", None)
     if configured is None:
         return list(SOURCES)
-    if isinstance(configured, str):
-        configured = [p for p in configured.replace(" ", "").split(",") if p]
-    names = [str(n) for n in configured]
+    names = list_value("pipeline.sources", configured)
     unknown = [n for n in names if n not in SOURCES]
+    example = 'e.g. ["zoom_phone", "zoho_voice"] or zoom_phone,zoho_voice (env var PIPELINE__SOURCES)'
     if unknown:
-        raise ConfigError(
-            f"[pipeline] sources lists unknown {unknown}: use names from {SOURCE_LIST} "
-            "(env var PIPELINE__SOURCES)"
-        )
+        raise ConfigError(f"[pipeline] sources lists unknown {unknown}: use names from {SOURCE_LIST}, {example}")
     if not names:
-        raise ConfigError("[pipeline] sources is empty: list at least one of " + SOURCE_LIST)
+        raise ConfigError(f"[pipeline] sources is empty: list at least one of {SOURCE_LIST}, {example}")
     return names
 
 
@@ -278,6 +276,7 @@ def _prepare_all(specs_args: list[tuple[str, dict[str, Any]]], command: str, con
 # ---------------------------------------------------------------------------- commands
 def cmd_run(args: argparse.Namespace, console: Console, clock: Any = None) -> int:
     wh = make_warehouse(args)
+    check_writable(wh)
     names = enabled_sources(_flatten(args.source))
     jobs, failed, code = _prepare_all([(n, {}) for n in names], "run", console, clock)
     if code == EXIT_USAGE:
@@ -310,6 +309,7 @@ def cmd_backfill(args: argparse.Namespace, console: Console, clock: Any = None) 
     for note in notes:
         console.note("note: " + note)
     wh = make_warehouse(args)
+    check_writable(wh)
     jobs, failed, code = _prepare_all(
         [(spec.name, {"resources": resources, "start": start, "end": end})], "backfill", console, clock
     )

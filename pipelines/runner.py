@@ -22,11 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dlt
+from dlt.common.schema.typing import LOADS_TABLE_NAME as LOADS_TABLE
+from dlt.common.schema.typing import PIPELINE_STATE_TABLE_NAME as STATE_TABLE
+from dlt.common.storages.load_storage import ParsedLoadJobFileName
 
 from pipelines import runs
 from pipelines.console import Console
 from pipelines.errors import (
-    BUSY,
     EXIT_TERMINATED,
     INTERRUPTED,
     OK,
@@ -39,9 +41,10 @@ from pipelines.errors import (
     describe,
     root_cause,
 )
-from pipelines.lock import LockHeld
 from pipelines.registry import SourceSpec
-from pipelines.warehouse import Warehouse
+from pipelines.warehouse import Warehouse, quote_ident
+from sources.common import shaping
+from sources.common.args import source_arguments
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +144,8 @@ def prepare(
     if clock is not None:
         kwargs["clock"] = clock
     try:
-        source = function(client=client, **kwargs)
+        kwargs = {**source_arguments(spec.name, function, {**kwargs, "client": client}), **kwargs}
+        source = shaping.fit_pages(function(client=client, **kwargs))
     except BaseException:
         client.close()
         raise
@@ -178,9 +182,9 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
     lock = wh.lock(name)
     try:
         lock.acquire(command=job.command, run_id=run_id)
-    except LockHeld as exc:
+    except Exception as exc:  # noqa: BLE001 - held (busy) or the warehouse unreachable (failed)
         job.client.close()
-        result.outcome, result.error, result.exception = BUSY, describe(exc), exc
+        result.outcome, result.error, result.exception = classify(exc), wh.redact(describe(exc)), exc
         result.seconds = time.monotonic() - t0
         return result
 
@@ -189,14 +193,18 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
 
     recorded = False
     try:
-        if lock.stale:
-            previous = lock.stale
+        with wh.db_lock(on_wait=on_wait):
+            # we hold the lock: a record of this source still `running` is a run that died
+            unfinished = _safe(console, "read the run records", _unfinished_runs, wh, name) or []
+        previous = lock.stale or (unfinished[0] if unfinished else None)
+        if previous:
             console.step(name, f"the previous run (pid {previous.get('pid', '?')}, started "
                                f"{previous.get('started_at', '?')}) did not finish: resuming from where it stopped")
             result.notes.append("resumed after an interrupted run")
-            if previous.get("run_id"):
-                with wh.db_lock(on_wait=on_wait):
-                    _safe(console, "mark the interrupted run", runs.mark_interrupted, wh, previous["run_id"])
+            dead = {r["run_id"] for r in unfinished} | ({previous["run_id"]} if previous.get("run_id") else set())
+            with wh.db_lock(on_wait=on_wait):
+                for dead_id in sorted(dead):
+                    _safe(console, "mark the interrupted run", runs.mark_interrupted, wh, dead_id)
         with wh.db_lock(on_wait=on_wait):
             recorded = bool(_safe(console, "write the run record", _start_record, wh, job, run_id))
         pipeline = wh.pipeline(name, progress=console.collector(name))
@@ -208,6 +216,7 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
                 console.step(name, "loading the pending packages of an interrupted run first")
                 if pipeline.list_extracted_load_packages():
                     pipeline.normalize()
+                settle_committed_jobs(wh, pipeline)
                 if pipeline.list_normalized_load_packages():
                     info = pipeline.load(workers=_load_workers())
                     info.raise_on_failed_jobs()
@@ -262,6 +271,42 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
         finally:
             lock.release()
     return result
+
+
+def _unfinished_runs(wh: Warehouse, source: str) -> list[dict[str, Any]]:
+    return [r for r in runs.recent(wh, source, wh.dataset(source)) if r.get("outcome") == "running"]
+
+
+def settle_committed_jobs(wh: Warehouse, pipeline: dlt.Pipeline) -> None:
+    """Write down what a killed run's destination committed but the run never noted.
+
+    dlt notes a job as done only after the destination committed it, so a `kill -9` in between
+    makes the next load run it again. Merge jobs (our tables) are idempotent; two writes are not:
+    the package's state row (append; on Postgres a unique `_dlt_id`, so every later run failed
+    with UniqueViolation) and its `_dlt_loads` row (would be written twice). Both carry the
+    load id: a state job whose row is there is noted as completed (dlt's own resume marker), a
+    package whose `_dlt_loads` row is there is moved to loaded (every job of it was done).
+    """
+    storage = pipeline._get_load_storage()  # noqa: SLF001 - dlt has no public call for this
+    packages = storage.normalized_packages
+    dataset = pipeline.dataset_name
+    for load_id in storage.list_normalized_packages():
+        if _committed(wh, dataset, LOADS_TABLE, "load_id", load_id):
+            storage.complete_load_package(load_id, False)
+            continue
+        for path in packages.list_started_jobs(load_id):
+            file_name = os.path.basename(path)
+            if (ParsedLoadJobFileName.parse(file_name).table_name == STATE_TABLE
+                    and packages.load_pending_transition(load_id, file_name) is None
+                    and _committed(wh, dataset, STATE_TABLE, "_dlt_load_id", load_id)):
+                packages.save_pending_transition(load_id, file_name, "completed")
+
+
+def _committed(wh: Warehouse, dataset: str, table: str, column: str, load_id: str) -> bool:
+    if table not in wh.tables(dataset):
+        return False
+    sql = f"SELECT 1 FROM {wh.qualified(dataset, table)} WHERE {quote_ident(column)} = ? LIMIT 1"
+    return bool(wh.query(sql, [load_id]))
 
 
 def _load_workers() -> int:

@@ -18,8 +18,10 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
 import os
 import re
+import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,8 +31,9 @@ from urllib.parse import urlsplit
 
 import dlt
 
-from pipelines.lock import RunLock
-from sources.common.http import redact_secrets
+from pipelines.lock import AdvisoryLock, RunLock
+from sources.common.config import env_var
+from sources.common.http import ConfigError, redact_secrets
 
 DUCKDB = "duckdb"
 POSTGRES = "postgres"
@@ -43,6 +46,9 @@ DEFAULT_RUNS_DATASET = "callpipe"
 PIPELINE_PREFIX = "callpipe_"
 LOADER_FILE_FORMAT = {DUCKDB: "parquet", POSTGRES: "csv"}
 POSTGRES_ENV = "DESTINATION__POSTGRES__CREDENTIALS"
+# dlt's staging datasets (each load lands there, then is merged into the dataset): named to sort
+# after every dataset an analyst browses (dlt's default `<dataset>_staging` sat beside them)
+STAGING_LAYOUT = "zz_staging_%s"
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@\s]*)@", re.I)
@@ -94,6 +100,8 @@ class Warehouse:
             raise ValueError(f"unknown destination {self.kind!r}: use one of {', '.join(DESTINATIONS)}")
         if self.kind == DUCKDB:
             self.location = str(Path(self.location).expanduser().resolve())
+        else:
+            check_dsn(self.location)
         for name in [*self.datasets.values(), self.analytics_dataset, self.runs_dataset]:
             if not _IDENT.match(name):
                 raise ValueError(f"dataset name {name!r} is not a plain SQL identifier (letters, digits, _)")
@@ -125,11 +133,9 @@ class Warehouse:
         if self.kind == DUCKDB:
             return f"duckdb {self.location}"
         parts = urlsplit(self.location)
-        if parts.hostname:
-            user = f"{parts.username}@" if parts.username else ""
-            port = f":{parts.port}" if parts.port else ""
-            return f"postgres {user}{parts.hostname}{port}{parts.path}"
-        return "postgres " + redact(self.location)
+        user = f"{parts.username}@" if parts.username else ""
+        port = f":{parts.port}" if parts.port else ""
+        return f"postgres {user}{parts.hostname}{port}{parts.path}"
 
     @property
     def key(self) -> str:
@@ -156,9 +162,14 @@ class Warehouse:
 
             # DuckDB's engine otherwise takes up to 80% of RAM while it merges a big load
             # (bench: 2.2 GB at 1M calls); above the cap it spills to <file>.tmp on disk
-            limit = config_value("pipeline.duckdb_memory_limit", DEFAULT_DUCKDB_MEMORY_LIMIT)
-            return dlt.destinations.duckdb(DuckDbCredentials(self.location, global_config={"memory_limit": limit}))
-        return dlt.destinations.postgres(self.location)
+            limit = check_memory_limit()
+            return dlt.destinations.duckdb(DuckDbCredentials(self.location, global_config={"memory_limit": limit}),
+                                           staging_dataset_name_layout=STAGING_LAYOUT)
+        return dlt.destinations.postgres(self.location, staging_dataset_name_layout=STAGING_LAYOUT)
+
+    def staging_dataset(self, source: str) -> str:
+        """Where dlt stages a load of `source` before merging it (see STAGING_LAYOUT)."""
+        return STAGING_LAYOUT % self.dataset(source)
 
     def pipeline(self, source: str, progress: Any = None) -> dlt.Pipeline:
         """The dlt pipeline of `source` (`callpipe_<source>`) into its dataset in this warehouse.
@@ -176,10 +187,19 @@ class Warehouse:
         )
 
     # ------------------------------------------------------------------ locks
-    def lock(self, source: str) -> RunLock:
-        """Run lock of `source`'s pipeline in this warehouse (refuses a second concurrent run)."""
-        self.work_dir.mkdir(parents=True, exist_ok=True)
-        return RunLock(self.work_dir / f"{self.pipeline_name(source)}.lock", name=self.pipeline_name(source))
+    def lock(self, source: str) -> RunLock | AdvisoryLock:
+        """Run lock of `source`'s pipeline, taken where the data is (refuses a second concurrent run
+        of it into this warehouse, whatever its working directory): a lock file beside the DuckDB
+        file, or a Postgres advisory lock keyed by the dataset."""
+        name = self.pipeline_name(source)
+        if self.kind == POSTGRES:
+            return AdvisoryLock(self.location, self.dataset(source), name=name)
+        return RunLock(self.lock_dir / f"{name}.lock", name=name)
+
+    @property
+    def lock_dir(self) -> Path:
+        """DuckDB: the directory of lock files beside the file (`warehouse.duckdb.locks/`)."""
+        return Path(self.location + ".locks")
 
     @contextlib.contextmanager
     def db_lock(self, timeout: float = 1800.0, on_wait=None) -> Iterator[None]:
@@ -191,8 +211,8 @@ class Warehouse:
         if self.kind != DUCKDB:
             yield
             return
-        self.work_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.work_dir / "duckdb-writer.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        self.lock_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.lock_dir / "writer.lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
             deadline = time.monotonic() + timeout
             waited = False
@@ -336,6 +356,36 @@ class Warehouse:
         return {name: int(count) for name, count in self.query(union)}
 
 
+# (the usual user:password@ example would itself be masked as a password by redact())
+DSN_EXAMPLE = "postgresql://USER@HOST:5432/DATABASE, with the password after the user as USER:PASSWORD@HOST"
+
+
+def check_dsn(dsn: str) -> None:
+    """A Postgres DSN dlt and psycopg2 can use: postgresql://user:password@host[:port]/database.
+
+    The error never shows the DSN, nor any part of it: it holds a password.
+    """
+    problem = None
+    try:
+        parts = urlsplit(str(dsn).strip())
+        if parts.scheme not in ("postgresql", "postgres"):
+            problem = "it does not start with postgresql://"
+        elif not parts.hostname:
+            problem = "it names no host"
+        elif not parts.path.strip("/"):
+            problem = "it names no database"
+        else:
+            parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        problem = "its port is not a number" if problem is None else problem
+    if problem:
+        raise ValueError(
+            f"the Postgres DSN cannot be read ({problem}; not shown, it holds a password): set "
+            f"{POSTGRES_ENV} or credentials under [destination.postgres] in .dlt/secrets.toml to a URL "
+            f"like {DSN_EXAMPLE}"
+        )
+
+
 def duckdb_busy_message(path: str, exc: BaseException) -> str:
     text = str(exc)
     pid = re.search(r"PID (\d+)", text)
@@ -361,43 +411,118 @@ def warehouse_from_config(
 ) -> Warehouse:
     """Build the warehouse from CLI values, falling back to `[pipeline]` config, then defaults.
 
-    Raises ConfigError (sources.common.http) naming the key and env var.
+    Raises ConfigError (sources.common.http) naming the key, its env var and a good value.
     """
-    from pipelines.errors import ConfigError
-
-    kind = (destination or config_value("pipeline.destination", DUCKDB)).lower()
+    kind = str(destination or config_value("pipeline.destination", DUCKDB)).lower()
     if kind not in DESTINATIONS:
-        raise ConfigError(
-            f"unknown destination {kind!r}: use --destination duckdb or --destination postgres "
-            "([pipeline] destination / PIPELINE__DESTINATION)"
-        )
+        raise config_error("pipeline.destination", f"unknown destination {kind!r}", "duckdb or postgres",
+                           "--destination")
     names = {s: s for s in SOURCE_NAMES}
-    configured = config_value("pipeline.datasets", {}) or {}
-    if not isinstance(configured, Mapping):
-        raise ConfigError("[pipeline.datasets] must be a table like zoom_phone = \"zoom_phone\"")
-    names.update({k: str(v) for k, v in configured.items()})
+    names.update(_datasets_from_config())
     names.update(datasets or {})
-    kw: dict[str, Any] = dict(
-        datasets=names,
-        analytics_dataset=analytics_dataset or config_value("pipeline.analytics_dataset", DEFAULT_ANALYTICS_DATASET),
-        runs_dataset=config_value("pipeline.runs_dataset", DEFAULT_RUNS_DATASET),
-        pipelines_dir=Path(pipelines_dir or config_value("pipeline.pipelines_dir", DEFAULT_PIPELINES_DIR)),
-    )
+    analytics = analytics_dataset or config_value("pipeline.analytics_dataset", DEFAULT_ANALYTICS_DATASET)
+    runs = config_value("pipeline.runs_dataset", DEFAULT_RUNS_DATASET)
+    for key, name, option, example in [
+            *((f"pipeline.datasets.{s}", n, "--dataset", s) for s, n in names.items()),
+            ("pipeline.analytics_dataset", analytics, "--analytics-dataset", DEFAULT_ANALYTICS_DATASET),
+            ("pipeline.runs_dataset", runs, None, DEFAULT_RUNS_DATASET)]:
+        if not _IDENT.match(str(name)):
+            raise config_error(key, f"dataset name {name!r} is not a plain SQL identifier (letters, digits, _)",
+                               example, option)
+    kw: dict[str, Any] = dict(datasets=names, analytics_dataset=analytics, runs_dataset=runs,
+                              pipelines_dir=Path(pipelines_dir or config_value("pipeline.pipelines_dir",
+                                                                               DEFAULT_PIPELINES_DIR)))
+    if kind == DUCKDB:
+        check_memory_limit()
+        return Warehouse.duckdb(duckdb_path or config_value("pipeline.duckdb_path", DEFAULT_DUCKDB_PATH), **kw)
+    dsn = dlt.secrets.get("destination.postgres.credentials")
+    if isinstance(dsn, Mapping):  # credentials given as a table of fields
+        dsn = "postgresql://{username}:{password}@{host}:{port}/{database}".format(
+            port=dsn.get("port", 5432), **{k: dsn.get(k, "") for k in ("username", "password", "host", "database")}
+        )
+    if not dsn:
+        raise ConfigError(
+            "Postgres credentials missing: set [destination.postgres] credentials in .dlt/secrets.toml "
+            f"or the env var {POSTGRES_ENV}=postgresql://user:password@host:5432/database"
+        )
     try:
-        if kind == DUCKDB:
-            return Warehouse.duckdb(duckdb_path or config_value("pipeline.duckdb_path", DEFAULT_DUCKDB_PATH), **kw)
-        dsn = dlt.secrets.get("destination.postgres.credentials")
-        if isinstance(dsn, Mapping):  # credentials given as a table of fields
-            dsn = "postgresql://{username}:{password}@{host}:{port}/{database}".format(
-                port=dsn.get("port", 5432), **{k: dsn.get(k, "") for k in ("username", "password", "host", "database")}
-            )
-        if not dsn:
-            raise ConfigError(
-                "Postgres credentials missing: set [destination.postgres] credentials in .dlt/secrets.toml "
-                f"or the env var {POSTGRES_ENV}=postgresql://user:password@host:5432/database"
-            )
         return Warehouse.postgres(str(dsn), **kw)
-    except ValueError as exc:
-        if isinstance(exc, ConfigError):
-            raise
+    except ValueError as exc:  # check_dsn: says what is wrong without showing the DSN
         raise ConfigError(str(exc)) from None
+
+
+def config_error(key: str, problem: str, example: str, option: str | None = None) -> ConfigError:
+    """ConfigError for a `[pipeline]` key: what is wrong, where to set it (CLI option, config.toml
+    key, env var) and an example of a good value."""
+    section, _, name = key.rpartition(".")
+    where = f"{option} or " if option else ""
+    return ConfigError(f"{problem}: set {where}{name} under [{section}] in .dlt/config.toml or the env var "
+                       f"{env_var(key)}, e.g. {example}")
+
+
+def _datasets_from_config() -> dict[str, str]:
+    """[pipeline.datasets] as a table (each key also as PIPELINE__DATASETS__<SOURCE>), or
+    PIPELINE__DATASETS as JSON or source=dataset,... (then it is the whole table)."""
+    example = 'zoom_phone = "calls_zoom" under [pipeline.datasets], or zoom_phone=calls_zoom'
+    configured = config_value("pipeline.datasets", {}) or {}
+    table = isinstance(configured, Mapping)
+    if isinstance(configured, str):
+        text = configured.strip()
+        try:
+            configured = json.loads(text) if text.startswith("{") else dict(
+                (part.split("=", 1)[0].strip(), part.split("=", 1)[1].strip()) for part in text.split(",") if part.strip())
+        except (ValueError, IndexError):
+            configured = None
+    if not isinstance(configured, Mapping):
+        raise config_error("pipeline.datasets", "[pipeline.datasets] cannot be read as source = dataset pairs",
+                           example, "--dataset SOURCE=DATASET")
+    names = {str(k): str(v) for k, v in configured.items()}
+    for source in SOURCE_NAMES if table else ():
+        one = config_value(f"pipeline.datasets.{source}")
+        if isinstance(one, str) and one.strip():
+            names[source] = one.strip()
+    unknown = sorted(set(names) - set(SOURCE_NAMES))
+    if unknown:
+        raise config_error("pipeline.datasets", f"[pipeline.datasets] names unknown sources {unknown} "
+                           f"(sources: {', '.join(SOURCE_NAMES)})", example, "--dataset SOURCE=DATASET")
+    return names
+
+
+def check_memory_limit() -> str:
+    """[pipeline] duckdb_memory_limit as DuckDB reads it (asked to DuckDB itself, in memory)."""
+    import duckdb
+
+    limit = str(config_value("pipeline.duckdb_memory_limit", DEFAULT_DUCKDB_MEMORY_LIMIT))
+    try:
+        duckdb.connect(":memory:", config={"memory_limit": limit}).close()
+    except duckdb.Error:
+        raise config_error("pipeline.duckdb_memory_limit", f"DuckDB cannot read the memory limit {limit!r}",
+                           "256MB or 2GB") from None
+    return limit
+
+
+def check_writable(wh: Warehouse) -> None:
+    """Refuse (ConfigError) a DuckDB file or pipelines directory this process cannot write, before
+    anything is requested or written: a run would fail on every source, after its requests."""
+    if wh.kind == DUCKDB:
+        path = Path(wh.location)
+        if (path.exists() and not (path.is_file() and os.access(path, os.W_OK))) or not _can_create_in(path.parent):
+            raise config_error("pipeline.duckdb_path", f"the DuckDB file {path} cannot be written here",
+                               "--duckdb-path /srv/callpipe/warehouse.duckdb (a file in a directory you can write)",
+                               "--duckdb-path")
+    if not _can_create_in(wh.pipelines_dir):
+        raise config_error("pipeline.pipelines_dir", f"the pipelines directory {wh.pipelines_dir} cannot be written",
+                           ".callpipe/pipelines (a directory you can write)", "--pipelines-dir")
+
+
+def _can_create_in(directory: Path) -> bool:
+    """True when `directory` is (or, created, would be) a directory this process can write into:
+    its nearest existing ancestor takes a temporary file (permissions, read-only mounts...)."""
+    place = next((p for p in (directory, *directory.parents) if p.exists()), None)
+    if place is None or not place.is_dir():
+        return False
+    try:
+        with tempfile.TemporaryFile(dir=place):
+            return True
+    except OSError:
+        return False

@@ -21,8 +21,10 @@ from .zohodata import ZohoWorld
 from .zoom import EXPIRED_PAGE_TOKEN, LABELS, ZoomApi, err
 from .zoom import ITEM_KEYS as ZOOM_ITEM_KEYS
 
+RETYPED_FIELD = "vendor_score"  # undeclared everywhere; faults field_number / field_text set it
+RETYPED_FIELD_FAULTS = ("field_number", "field_text")
 FAULT_KINDS = ("malformed", "500", "503", "429", "429_daily", "drop", "expired_page_token", "missing_key",
-               "zoho_lockout", "leg_removed")
+               "zoho_lockout", "leg_removed", *RETYPED_FIELD_FAULTS)
 LEG_ARRAYS = ("log_details", "call_elements", "call_path")
 ZOHO_LOGS = "GET /rest/json/zv/logs"
 ZOOM_TOKEN = "POST /oauth/token"
@@ -696,5 +698,23 @@ def _drop_last_leg(resp: Response, template: str) -> bool:
     return False
 
 
+def _add_field(value: Any):
+    """The "field_number" / "field_text" faults: every item of the answer gets the undeclared
+    field `vendor_score`, a number or a text, as when a vendor changes a field's type."""
+
+    def add(resp: Response, template: str) -> bool:
+        envelopes, _ = ITEM_KEYS.get(template, (None, None))
+        body = resp.obj
+        if resp.status != 200 or not isinstance(body, dict):
+            return False
+        items = [body] if not envelopes else next((body[name] for name in envelopes if name in body), None)
+        for item in items or []:
+            item[RETYPED_FIELD] = value
+        return bool(items)
+
+    return add
+
+
 # faults that change a successful answer; each returns False when the answer has nothing to change
-ANSWER_FAULTS = {"missing_key": _drop_item_key, "leg_removed": _drop_last_leg}
+ANSWER_FAULTS = {"missing_key": _drop_item_key, "leg_removed": _drop_last_leg,
+                 "field_number": _add_field(7), "field_text": _add_field("high")}

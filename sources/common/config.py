@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import dlt
 
@@ -20,7 +21,7 @@ from sources.common.http import (
     ZoomS2SAuth,
 )
 
-__all__ = ["ConfigError", "env_var", "setting", "shared_limiter", "build_zoom_client", "build_zoho_client",
+__all__ = ["ConfigError", "env_var", "setting", "url_setting", "shared_limiter", "build_zoom_client", "build_zoho_client",
            "ZOHO_DATA_CENTRES", "zoho_hosts"]
 
 _MISSING: Any = object()
@@ -79,7 +80,7 @@ _KIND = {int: "a whole number", float: "a number", bool: "true or false", str: "
 
 def setting(key: str, default: Any = _MISSING, *, secret: bool = False, required: bool | None = None,
             cast: type | None = None, what: str | None = None, positive: bool = False,
-            minimum: float | None = None, override: Any = _MISSING) -> Any:
+            minimum: float | None = None, override: Any = _MISSING, example: Any = None) -> Any:
     """One config value or secret, read through dlt (env var, then .dlt/*.toml).
 
     - required (default: when no default is given): a missing or empty value raises
@@ -88,7 +89,8 @@ def setting(key: str, default: Any = _MISSING, *, secret: bool = False, required
     - cast (default: the type of `default` when it is int/float/bool) converts env-var
       strings; a value that does not convert raises ConfigError saying what to type;
     - positive / minimum check numbers (> 0 / >= minimum);
-    - override (when not None) is used instead of the configured value, same checks.
+    - override (when not None) is used instead of the configured value, same checks;
+    - example: a good value the error messages show (default: `default`).
     """
     if required is None:
         required = default is _MISSING
@@ -108,19 +110,40 @@ def setting(key: str, default: Any = _MISSING, *, secret: bool = False, required
         if required:
             raise ConfigError(f"Missing {label}: {_where(key, secret)}")
         return None if default is _MISSING else default
+    if example is None and default is not _MISSING and default is not None and not secret:
+        example = default
+    eg = f", e.g. {_toml(example)}" if example is not None else ""
     if cast is not None:
         try:
             value = _convert(value, cast)
         except (TypeError, ValueError):
             shown = "the configured value" if secret else repr(value)
             raise ConfigError(f"Invalid {label}: {shown} is not {_KIND.get(cast, cast.__name__)}; "
-                              f"{_where(key, secret)} to {_KIND.get(cast, 'a valid value')}") from None
+                              f"{_where(key, secret)} to {_KIND.get(cast, 'a valid value')}{eg}") from None
     if positive and not value > 0:
         raise ConfigError(f"Invalid {label}: {value!r} must be greater than 0; {_where(key, secret)} "
-                          "to a positive number")
+                          f"to a positive number{eg}")
     if minimum is not None and value < minimum:
         raise ConfigError(f"Invalid {label}: {value!r} must be at least {minimum:g}; {_where(key, secret)} "
-                          f"to {minimum:g} or more")
+                          f"to {minimum:g} or more{eg}")
+    return value
+
+
+def _toml(value: Any) -> str:
+    """A value as it is typed in config.toml (and, for numbers and words, in an env var)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def url_setting(key: str, default: str, override: Any = _MISSING) -> str:
+    """An http(s) URL setting (an API base URL, a token URL); a value without a scheme or a host
+    is a configuration error naming the key, the env var and the default as an example."""
+    value = str(setting(key, default, override=override))
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"Invalid {key}: {value!r} is not an http(s) URL with a host; "
+                          f"{_where(key, False)} to a URL like {default}")
     return value
 
 
@@ -157,6 +180,9 @@ class _Settings:
         return setting(f"{self.section}.{key or name}", default,
                        override=self.overrides.pop(name, _MISSING), **kw)
 
+    def url(self, name: str, default: str) -> str:
+        return url_setting(f"{self.section}.{name}", default, override=self.overrides.pop(name, _MISSING))
+
     def check_unused(self) -> None:
         if self.overrides:
             raise ConfigError(f"Unknown setting(s) for [{self.section}]: {sorted(self.overrides)}")
@@ -188,8 +214,8 @@ def build_zoom_client(clock: Clock | None = None, **overrides: Any) -> ApiClient
     for name, value in limits.items():
         overrides.setdefault(name, value)
     get = _Settings(ZOOM, overrides)
-    base_url = get("base_url", "https://api.zoom.us/v2")
-    token_url = get("token_url", "https://zoom.us/oauth/token")
+    base_url = get.url("base_url", "https://api.zoom.us/v2")
+    token_url = get.url("token_url", "https://zoom.us/oauth/token")
     account_id = get("account_id", secret=True, what="Zoom account id")
     client_id = get("client_id", secret=True, what="Zoom client id")
     client_secret = get("client_secret", secret=True, what="Zoom client secret")
@@ -224,8 +250,8 @@ def build_zoho_client(clock: Clock | None = None, **overrides: Any) -> ApiClient
         raise ConfigError(f"Unknown Zoho data centre {data_centre!r}: choose one of "
                           f"{', '.join(ZOHO_DATA_CENTRES)}; {_where(ZOHO + '.data_centre', False)}")
     default_token_url, default_base_url = zoho_hosts(data_centre)
-    base_url = get("base_url", default_base_url)
-    token_url = get("token_url", default_token_url)
+    base_url = get.url("base_url", default_base_url)
+    token_url = get.url("token_url", default_token_url)
     client_id = get("client_id", secret=True, what="Zoho client id")
     client_secret = get("client_secret", secret=True, what="Zoho client secret")
     refresh_token = get("refresh_token", secret=True, what="Zoho refresh token")

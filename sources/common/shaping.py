@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
@@ -30,6 +31,7 @@ MONEY = "money"  # "$0.0255" -> decimal(18, 6)
 SECONDS = "seconds"  # "mm:ss" / "h:mm:ss" / number -> integer seconds
 
 Columns = Mapping[str, str]
+log = logging.getLogger(__name__)
 
 # undeclared fields named like this are ids / numbers / codes: text, never inferred as numbers
 # (extension numbers arrive as JSON numbers on some rows and strings on others)
@@ -216,11 +218,11 @@ def _typed_array(kind: str, values: list[Any]) -> tuple[pa.Array, pa.Array | Non
     if native is not None and set(map(type, values)) <= native:
         try:  # fast path, in C (the usual case: the API sent the documented JSON types)
             array = pa.array(values, arrow_type)
-            return (pc.utf8_trim_whitespace(array) if kind == TEXT else array), None
+            return (_text(array) if kind == TEXT else array), None
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
             pass  # e.g. an integer beyond int64: the slow path keeps its raw text
     if kind == TEXT:
-        return pa.array([clean_text(v) for v in values], pa.string()), None
+        return _text(pa.array([clean_text(v) for v in values], pa.string())), None
     if kind == TS and all(v is None or isinstance(v, str) for v in values):
         try:  # fast path: Arrow parses ISO 8601 with a zone in C
             return pa.array(values, pa.string()).cast(TS_TYPE), None
@@ -242,15 +244,22 @@ def _typed_array(kind: str, values: list[Any]) -> tuple[pa.Array, pa.Array | Non
     return typed, (pa.array(raw, pa.string()) if failed else None)
 
 
+def _text(array: pa.Array) -> pa.Array:
+    """Trimmed text; an empty text is null. Postgres' csv/COPY loader cannot tell an empty text
+    from a null (dlt loads with FORCE_NULL), so DuckDB gets null as well: the same on both."""
+    array = pc.utf8_trim_whitespace(array)
+    return pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
+
+
 def _inferred_array(values: list[Any]) -> pa.Array:
     """Type for an undeclared field. Lists and objects become JSON text: the same in DuckDB and
     Postgres (whose csv/COPY loader cannot take nested Arrow columns), and queryable as JSON."""
     if any(isinstance(v, (str, list, dict)) for v in values):
-        return pa.array([clean_text(v) for v in values], pa.string())
+        return _text(pa.array([clean_text(v) for v in values], pa.string()))
     try:
         return pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
-        return pa.array([clean_text(v) for v in values], pa.string())
+        return _text(pa.array([clean_text(v) for v in values], pa.string()))
 
 
 def rows_to_arrow(
@@ -292,3 +301,88 @@ def rows_to_arrow(
         [pa.field(n, a.type, nullable=n not in not_null) for n, a in zip(names, arrays, strict=True)]
     )
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+# ---------------------------------------------------------------- pages that fit their table
+
+# the dlt data type a column already has -> the kind its values are parsed as (types shaping yields)
+_KIND_OF_DLT_TYPE = {"text": TEXT, "bigint": INT, "double": FLOAT, "bool": BOOL, "timestamp": TS}
+
+
+def fit_to_table(page: pa.Table, known: Mapping[str, Mapping[str, Any]], normalize: Any = str,
+                 where: str = "") -> tuple[pa.Table, list[str]]:
+    """Fit a page to its table: the hints its resource declares and the types the table has.
+
+    - A column the table knows as not null (a merge or primary key the resource declares) is
+      marked not null when the page has no null there: otherwise dlt warns on every page that
+      the page and the hints disagree.
+    - A vendor may change the type of a field (an undeclared count that turns into text one
+      day). A column cannot change its type, and a page that disagrees would fail the extract
+      (two pages of one table) or the load (every run from then on). So a page column whose type
+      differs from the known one is parsed as the known type, and values that do not parse go to
+      `<col>_raw` (text), as for declared columns. Numbers into a text column become text.
+
+    `known`: dlt's columns of the table (data_type, nullable); `normalize`: dlt's naming of page
+    column names. Returns the page and one warning per column that had values moved to `<col>_raw`.
+    """
+    fields, arrays, warnings = list(page.schema), list(page.columns), []
+    changed = False
+    for index, field in enumerate(page.schema):
+        column = known.get(normalize(field.name)) or {}
+        values = page.column(index)
+        if column.get("nullable") is False and field.nullable and values.null_count == 0:
+            fields[index], changed = field.with_nullable(False), True
+        kind = _KIND_OF_DLT_TYPE.get(column.get("data_type"))
+        if kind is None or field.type == _ARROW_TYPES[kind] or values.null_count == len(values):
+            continue
+        typed, raw = _typed_array(kind, values.to_pylist())
+        fields[index], arrays[index], changed = fields[index].with_type(typed.type), typed, True
+        if raw is None:
+            continue
+        raw_name = f"{field.name}_raw"
+        if raw_name in page.column_names:  # a declared column's own unparseable values come first
+            at = page.column_names.index(raw_name)
+            arrays[at] = pc.coalesce(page.column(at).combine_chunks(), raw)
+        else:
+            fields.append(pa.field(raw_name, pa.string()))
+            arrays.append(raw)
+        warnings.append(f"{where}field '{field.name}' is {column['data_type']} in the table but now has "
+                        f"{field.type} values: those that are not {column['data_type']} are kept as text "
+                        f"in '{raw_name}'")
+    if not changed:
+        return page, []
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields)), warnings
+
+
+def fit_pages(source: Any) -> Any:
+    """Pass every page of every resource of a dlt source through `fit_to_table`, against the
+    hints the resource declares and the types dlt's schema holds for the table at that moment
+    (restored from the warehouse, then grown page by page during the extract). Each changed
+    field is warned about once."""
+    import dlt
+
+    warned: set[str] = set()
+
+    def fitter(resource: Any) -> Any:
+        def fit(page: Any, meta: Any = None) -> Any:
+            if not isinstance(page, pa.Table):
+                return page
+            declared = resource.compute_table_schema(page, meta)
+            table = declared.get("name")
+            schema = dlt.current.source_schema()
+            known = dict(schema.get_table_columns(table)) if table in schema.tables else {}
+            for name, hints in declared.get("columns", {}).items():
+                known[name] = {**known.get(name, {}), **hints}
+            page, warnings = fit_to_table(page, known, schema.naming.normalize_identifier,
+                                          f"{source.name}.{table}: ")
+            for text in warnings:
+                if text not in warned:
+                    warned.add(text)
+                    log.warning(text)
+            return page
+
+        return fit
+
+    for resource in source.resources.values():
+        resource.add_map(fitter(resource))
+    return source

@@ -103,7 +103,7 @@ def pg_wh(analytics_sandbox, pg_dsn, tmp_path_factory) -> Warehouse:
 
 def drop_pg_schemas(wh: Warehouse) -> None:
     names = [*wh.datasets.values(), wh.analytics_dataset]
-    names += [f"{n}_staging" for n in wh.datasets.values()]
+    names += [wh.staging_dataset(source) for source in wh.datasets]
     with contextlib.suppress(Exception):
         wh.execute([f'DROP SCHEMA IF EXISTS "{n}" CASCADE' for n in names])
 

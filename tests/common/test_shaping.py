@@ -89,8 +89,9 @@ def test_unknown_nested_fields_become_json_text():
 @pytest.mark.parametrize(
     ("kind", "values", "typed", "raw"),
     [
-        # documented JSON types: converted in C, text trimmed like str.strip()
-        (sh.TEXT, [" a ", None, "\u00a0b\t", ""], ["a", None, "b", ""], None),
+        # documented JSON types: converted in C, text trimmed like str.strip(); an empty text is
+        # null (Postgres' csv loader cannot tell them apart: the same on both destinations)
+        (sh.TEXT, [" a ", None, "\u00a0b\t", "", "  "], ["a", None, "b", None, None], None),
         (sh.INT, [1, None, 2**40], [1, None, 2**40], None),
         (sh.FLOAT, [1, 2.5, None], [1.0, 2.5, None], None),
         (sh.BOOL, [True, None, False], [True, None, False], None),
@@ -117,3 +118,21 @@ def test_undeclared_ids_stay_text_and_constants_fill_every_row():
     assert table.column("new_ext_id").to_pylist() == ["101", "0102"]  # not a number, zero kept
     assert table.schema.field("count").type == pa.int64()  # other undeclared fields are inferred
     assert table.column("source_account").to_pylist() == ["acme", "acme"]
+
+
+def test_pages_keep_the_types_their_table_already_has():
+    known = {"score": {"data_type": "bigint"}, "label": {"data_type": "text"}, "rate": {"data_type": "double"},
+             "start_time": {"data_type": "timestamp"}}
+    page = pa.table({"id": ["a", "b", "c"], "score": ["7", "high", None], "label": [1, 2, None],
+                     "rate": [1, 2, 3], "start_time": ["x", "2026-11-20T12:00:00Z", None],
+                     "start_time_raw": ["x", None, None]})
+    fitted, warnings = sh.fit_to_table(page, known)
+    data = fitted.to_pylist()
+    assert [r["score"] for r in data] == [7, None, None] and [r["score_raw"] for r in data] == [None, "high", None]
+    assert [r["label"] for r in data] == ["1", "2", None]  # numbers into a text column: nothing lost
+    assert fitted.schema.field("rate").type == pa.float64() and [r["rate"] for r in data] == [1.0, 2.0, 3.0]
+    assert [r["start_time_raw"] for r in data] == ["x", None, None]  # its own raw column, not a second one
+    assert fitted.column_names.count("start_time_raw") == 1
+    assert len(warnings) == 2 and "field 'score' is bigint" in warnings[0] and "'score_raw'" in warnings[0]
+    same = pa.table({"id": ["a"], "score": [1]})
+    assert sh.fit_to_table(same, known) == (same, [])

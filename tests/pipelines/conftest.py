@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.console import Console
-from pipelines.warehouse import Warehouse
+from pipelines.warehouse import SOURCE_NAMES, Warehouse
 
 ROOT = Path(__file__).resolve().parents[2]
 SANDBOX_START = "2026-11-20T12:00:00Z"
@@ -75,6 +75,24 @@ def make_wh(tmp_path):
         return Warehouse.duckdb(tmp_path / f"{name}.duckdb", pipelines_dir=tmp_path / f"{name}-pipelines")
 
     return make
+
+
+@pytest.fixture
+def pg_warehouse(pg_dsn, pg_dataset_suffix, tmp_path):
+    """A Postgres warehouse whose schemas carry a unique suffix; dropped after the test."""
+    sfx = pg_dataset_suffix
+    wh = Warehouse.postgres(
+        pg_dsn,
+        datasets={s: f"{s}_{sfx}" for s in SOURCE_NAMES},
+        analytics_dataset=f"analytics_{sfx}",
+        runs_dataset=f"callpipe_{sfx}",
+        pipelines_dir=tmp_path / "pg-pipelines",
+    )
+    yield wh
+    schemas = [r[0] for r in wh.query(
+        "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE ?", [f"%{sfx}%"])]
+    if schemas:
+        wh.execute([f'DROP SCHEMA IF EXISTS "{s}" CASCADE' for s in schemas])
 
 
 def quiet_console() -> Console:

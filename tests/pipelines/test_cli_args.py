@@ -149,3 +149,76 @@ def test_console_script_exit_code(tmp_path):
                 "--duckdb-path", str(tmp_path / "w.duckdb")], dict(os.environ, PYTHONPATH=str(ROOT)))
     assert done.returncode == 2
     assert "--start 2026-11-01 --end 2026-11-10" in done.stderr
+
+
+BAD_SETTINGS = [  # env var, value, what the message must name besides the env var, a good value it shows
+    ("SOURCES__ZOOM_PHONE__PAGE_SIZE", "abc", "page_size", "e.g. 300"),
+    ("SOURCES__ZOOM_PHONE__PAGE_SIZE", "10.5", "page_size", "e.g. 300"),
+    ("SOURCES__ZOHO_VOICE__PAGE_SIZE", "0", "page_size", "e.g. 100"),
+    ("SOURCES__ZOOM_CONTACT_CENTER__LAG_DAYS", "two", "lag_days", "e.g. 2.0"),
+    ("SOURCES__ZOHO_VOICE__IS_VOICEMAIL", "maybe", "is_voicemail", "true or false"),
+    ("PIPELINE__DUCKDB_MEMORY_LIMIT", "lots", "duckdb_memory_limit", "e.g. 256MB"),
+    ("SOURCES__ZOOM__BASE_URL", "api.zoom.us/v2", "base_url", "https://api.zoom.us/v2"),
+    ("SOURCES__ZOHO_VOICE__TOKEN_URL", "accounts.zoho.com/oauth/v2/token", "token_url", "https://accounts.zoho.com"),
+    ("SOURCES__ZOOM_PHONE__RESOURCES", '["call_logs",', "resources", '["a", "b"] or a,b'),
+    ("SOURCES__ZOOM_CONTACT_CENTER__RESOURCES", "voice_calls,calls", "resources", "choose from ['voice_calls']"),
+    ("PIPELINE__SOURCES", '["zoom_phone", "teams"]', "sources", 'e.g. ["zoom_phone", "zoho_voice"]'),
+    ("PIPELINE__SOURCES", "zoom_phone,[", "sources", 'e.g. ["zoom_phone", "zoho_voice"]'),
+    ("PIPELINE__DATASETS", "zoom_phone", "datasets", "zoom_phone=calls_zoom"),
+    ("PIPELINE__ANALYTICS_DATASET", "my-views", "analytics_dataset", "e.g. analytics"),
+]
+
+
+@pytest.mark.parametrize(("env", "value", "key", "example"), BAD_SETTINGS)
+def test_a_bad_setting_exits_2_naming_key_env_var_and_a_good_value(env, value, key, example, tiny_sandbox,
+                                                                   where, tmp_path, monkeypatch):
+    monkeypatch.setenv(env, value)
+    code, out, err = call(["run", *where], clock=tiny_sandbox.clock)
+    assert code == EXIT_USAGE, out + err
+    assert key in err and env in err and example in err, err
+    assert "Traceback" not in err
+    assert sum(tiny_sandbox.requests.values()) == 0
+    assert not (tmp_path / "w.duckdb").exists()  # nothing written: no run record either
+
+
+@pytest.mark.parametrize(("option", "env", "key"), [("--duckdb-path", "PIPELINE__DUCKDB_PATH", "duckdb_path"),
+                                                    ("--pipelines-dir", "PIPELINE__PIPELINES_DIR", "pipelines_dir")])
+def test_an_unwritable_place_exits_2_before_anything(option, env, key, tiny_sandbox, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    other = {"--duckdb-path": str(tmp_path / "w.duckdb"), "--pipelines-dir": str(tmp_path / "pl")}
+    other[option] = str(blocker / "inside")
+    argv = [item for pair in other.items() for item in pair]
+    for command in (["run"], ["backfill", "--source", "zoho_voice", "--start", "2026-11-01", "--end", "2026-11-10"]):
+        code, out, err = call([*command, *argv], clock=tiny_sandbox.clock)
+        assert code == EXIT_USAGE, out + err
+        assert "cannot be written" in err and option in err and env in err and key in err and "e.g." in err
+    assert sum(tiny_sandbox.requests.values()) == 0
+    assert not (tmp_path / "w.duckdb").exists() and not (tmp_path / "pl").exists()
+
+
+@pytest.mark.parametrize("value", ["call_logs,users", '["call_logs", "users"]', " call_logs , users "])
+def test_a_list_setting_takes_a_comma_list_or_a_json_list(value, tiny_sandbox, where, monkeypatch):
+    """`SOURCES__ZOOM_PHONE__RESOURCES=call_logs,users` (the README's form) and the JSON form load the same."""
+    monkeypatch.setenv("PIPELINE__SOURCES", '["zoom_phone"]' if value.startswith("[") else "zoom_phone")
+    monkeypatch.setenv("SOURCES__ZOOM_PHONE__RESOURCES", value)
+    code, out, err = call(["run", *where], clock=tiny_sandbox.clock)
+    assert code == EXIT_OK, out + err
+    wh = Warehouse.duckdb(where[1])
+    assert set(wh.row_counts("zoom_phone")) == {"call_logs", "users"}
+    assert not wh.tables("zoho_voice") and not wh.tables("zoom_contact_center")
+
+
+def test_datasets_from_env_vars(tiny_sandbox, tmp_path, monkeypatch):
+    from pipelines.warehouse import warehouse_from_config
+
+    def datasets() -> dict[str, str]:
+        return warehouse_from_config(duckdb_path=str(tmp_path / "w.duckdb")).datasets
+
+    monkeypatch.setenv("PIPELINE__DATASETS__ZOOM_CONTACT_CENTER", "calls_cc")  # one key of the table
+    assert datasets() == {"zoom_phone": "zoom_phone", "zoho_voice": "zoho_voice", "zoom_contact_center": "calls_cc"}
+    monkeypatch.setenv("PIPELINE__DATASETS", "zoom_phone=calls_zoom, zoho_voice=calls_zoho")  # the whole table
+    assert datasets() == {"zoom_phone": "calls_zoom", "zoho_voice": "calls_zoho",
+                          "zoom_contact_center": "zoom_contact_center"}
+    monkeypatch.setenv("PIPELINE__DATASETS", '{"zoom_phone": "zp"}')
+    assert datasets()["zoom_phone"] == "zp"

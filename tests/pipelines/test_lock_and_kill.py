@@ -192,3 +192,37 @@ def test_kill_9_during_load_then_rerun_equals_clean_run(live, make_wh):
     snap = snapshot(wh, [SOURCE])
     assert_no_duplicates(snap)
     assert snap == clean_snapshot(make_wh)
+
+
+@pytest.mark.parametrize("kind", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_the_run_lock_is_where_the_data_is(kind, tiny_sandbox, tmp_path, request, monkeypatch):
+    """A second run into the same warehouse is refused whatever its working directory."""
+    import io
+
+    from pipelines.cli import main
+    from pipelines.console import Console
+    from pipelines.warehouse import Warehouse
+
+    source = "zoho_voice"
+    if kind == "duckdb":
+        path = tmp_path / "w.duckdb"
+        holder_wh = Warehouse.duckdb(path, pipelines_dir=tmp_path / "first-machine")
+        where = ["--duckdb-path", str(path)]
+    else:
+        holder_wh = request.getfixturevalue("pg_warehouse")
+        dataset = holder_wh.dataset(source)
+        monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", holder_wh.location)
+        monkeypatch.setenv("PIPELINE__RUNS_DATASET", holder_wh.runs_dataset)
+        where = ["--destination", "postgres", "--dataset", f"{source}={dataset}"]
+    held = holder_wh.lock(source).acquire(command="backfill")
+    try:
+        out, err = io.StringIO(), io.StringIO()
+        code = main(["run", "--source", source, *where, "--pipelines-dir", str(tmp_path / "second-machine")],
+                    clock=tiny_sandbox.clock, console=Console(out=out, err=err, live=False))
+        assert code == 4, out.getvalue() + err.getvalue()
+        assert f"already running (backfill): pid {os.getpid()}" in out.getvalue()
+        assert sum(tiny_sandbox.requests.values()) == 0
+        assert holder_wh.lock(source).holder()["pid"] == os.getpid()
+    finally:
+        held.release()
+    assert holder_wh.lock(source).holder() is None

@@ -1,34 +1,39 @@
-"""The same sandbox data into DuckDB (parquet) and into Postgres (csv/COPY): same tables, counts, keys."""
+"""The same sandbox data into DuckDB (parquet) and into Postgres (csv/COPY): same tables, counts,
+keys and values (every column of every row)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+from decimal import Decimal
 
 import pytest
 
 from pipelines.cli import main
 from pipelines.console import Console
-from pipelines.warehouse import Warehouse
-from tests.pipelines.conftest import assert_no_duplicates, run_inprocess, snapshot
+from tests.pipelines.conftest import assert_no_duplicates, key_columns, run_inprocess, snapshot
 
 SOURCES = ["zoom_phone", "zoom_contact_center", "zoho_voice"]
 
 
-@pytest.fixture
-def pg_warehouse(pg_dsn, pg_dataset_suffix, tmp_path):
-    sfx = pg_dataset_suffix
-    wh = Warehouse.postgres(
-        pg_dsn,
-        datasets={s: f"{s}_{sfx}" for s in SOURCES},
-        analytics_dataset=f"analytics_{sfx}",
-        runs_dataset=f"callpipe_{sfx}",
-        pipelines_dir=tmp_path / "pg-pipelines",
-    )
-    yield wh
-    schemas = [r[0] for r in wh.query(
-        "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE ?", [f"%{sfx}%"])]
-    if schemas:
-        wh.execute([f'DROP SCHEMA IF EXISTS "{s}" CASCADE' for s in schemas])
+def comparable(value):
+    """One value as both drivers can return it: an instant in UTC, a decimal without trailing zeros."""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if isinstance(value, Decimal):
+        return value.normalize()
+    return value
+
+
+def table_values(wh, source: str, table: str) -> tuple[list[str], list[tuple]]:
+    """(columns, rows ordered by the table's key) of every column but dlt's own."""
+    dataset = wh.dataset(source)
+    columns = sorted(c for c in wh.columns(dataset, table) if not c.startswith("_dlt"))
+    keys = key_columns(wh, source, table)
+    order = ", ".join(f'"{c}"' for c in keys)
+    rows = wh.query(f"SELECT {', '.join(f'{chr(34)}{c}{chr(34)}' for c in columns)} "
+                    f"FROM {wh.qualified(dataset, table)} ORDER BY {order}")
+    return columns, [tuple(comparable(v) for v in row) for row in rows]
 
 
 @pytest.mark.postgres
@@ -49,6 +54,14 @@ def test_duckdb_and_postgres_hold_the_same_rows(tiny_sandbox, make_wh, pg_wareho
     for table in snap_duck:
         assert len(snap_duck[table]) == len(snap_pg[table]), table
         assert snap_duck[table] == snap_pg[table], table
+    for name in snap_duck:  # and every value of every row
+        source, table = name.split(".", 1)
+        (duck_columns, duck_rows), (pg_columns, pg_rows) = (table_values(wh, source, table)
+                                                            for wh in (duck, pg_warehouse))
+        assert duck_columns == pg_columns, name
+        differ = [(column, d[i], p[i]) for d, p in zip(duck_rows, pg_rows, strict=True)
+                  for i, column in enumerate(duck_columns) if d[i] != p[i]]
+        assert not differ, f"{name}: {len(differ)} values differ, e.g. {differ[:5]}"
 
     # the CLI finds the same warehouse from config (DSN from the env, never printed)
     sfx = pg_dataset_suffix

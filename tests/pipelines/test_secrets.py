@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import pytest
+
+from pipelines.cli import main
+from pipelines.console import Console
 from tests.pipelines.conftest import cli, cli_env, real_now_iso, tiny_config
 
 
@@ -45,3 +50,24 @@ def test_no_secret_in_output_state_traces_or_warehouse(tmp_path):
     for where, blob in blobs.items():
         for secret in secrets:
             assert secret.encode() not in blob, f"a secret ({secret[:4]}...) leaked into {where}"
+
+
+@pytest.mark.parametrize("dsn", [
+    "postgres chaos s3cr3t-pw 127.0.0.1",  # words, not a URL
+    "chaos:s3cr3t-pw@127.0.0.1:5432/warehouse",  # no scheme
+    "postgresql://chaos:s3cr3t-pw@127.0.0.1:54x2/warehouse",  # a port that is not a number
+    "postgresql://chaos:s3cr3t-pw@/warehouse",  # no host
+    "host=127.0.0.1 user=chaos password=s3cr3t-pw dbname=warehouse",  # libpq words (dlt takes URLs)
+])
+@pytest.mark.parametrize("command", ["run", "status"])
+def test_a_malformed_postgres_dsn_is_never_printed(dsn, command, tiny_sandbox, monkeypatch, tmp_path):
+    monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", dsn)
+    out, err = io.StringIO(), io.StringIO()
+    code = main([command, "--destination", "postgres", "--pipelines-dir", str(tmp_path), "--verbose"],
+                clock=tiny_sandbox.clock, console=Console(out=out, err=err, live=False))
+    text = out.getvalue() + err.getvalue()
+    assert code == 2, text
+    assert "DSN cannot be read" in text and "DESTINATION__POSTGRES__CREDENTIALS" in text
+    for part in ("s3cr3t", "chaos", "54x2"):  # nothing of it, not even the parts that are not the password
+        assert part not in text
+    assert sum(tiny_sandbox.requests.values()) == 0
