@@ -15,6 +15,9 @@ QUIRKS = (
     "quirk_trailing_spaces",    # string values with trailing spaces (seen live)
     "quirk_missing_fields",     # documented fields absent on some rows (seen live)
     "quirk_late_arrivals",      # calls that become visible hours after they ended (seen live)
+    "quirk_guide_fields",       # legacy call-log fields Zoom's guide "Understand Zoom Phone call logs" shows
+                                # but the definition lacks: caller_location, a detail's answer_start_time,
+                                # log_details[] answer_start_time/call_type/caller_location/recording_*
 )
 
 
@@ -60,6 +63,7 @@ class SandboxConfig:
     quirk_trailing_spaces: bool = True
     quirk_missing_fields: bool = True
     quirk_late_arrivals: bool = True
+    quirk_guide_fields: bool = True
     zoho_rows_added_per_page: int = 0
     # credentials -------------------------------------------------------------
     zoom_account_id: str = "sandbox-account"
