@@ -12,6 +12,7 @@ format, records the run in the warehouse, and never raises: the outcome is in th
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import logging
 import os
 import socket
@@ -28,6 +29,7 @@ from pipelines.console import Console
 from pipelines.errors import (
     BUSY,
     EXIT_TERMINATED,
+    FAILED,
     INTERRUPTED,
     OK,
     OUTCOME_EXIT,
@@ -42,6 +44,7 @@ from pipelines.errors import (
 from pipelines.lock import LockHeld
 from pipelines.registry import SourceSpec
 from pipelines.warehouse import Warehouse
+from sources.common.failures import ResourceFailures
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,7 @@ class Job:
     start: dt.datetime | None = None
     end: dt.datetime | None = None
     options: dict[str, Any] = field(default_factory=dict)  # prepare() arguments, for fresh()
+    failures: ResourceFailures | None = None  # resources that stopped alone (sources.common.failures)
 
     @property
     def name(self) -> str:
@@ -135,12 +139,15 @@ def prepare(
         kwargs["end_date"] = iso(end)
     if clock is not None:
         kwargs["clock"] = clock
+    failures = ResourceFailures(spec.name)
+    if "failures" in inspect.signature(function).parameters:
+        kwargs["failures"] = failures
     try:
         source = function(client=client, **kwargs)
     except BaseException:
         client.close()
         raise
-    return Job(spec, command, source, client, resources, start, end, options)
+    return Job(spec, command, source, client, resources, start, end, options, failures)
 
 
 def _client_stats(client: Any) -> dict[str, int]:
@@ -222,6 +229,10 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
             if info is not None:
                 info.raise_on_failed_jobs()
                 result.load_ids.extend(info.loads_ids)
+        if job.failures:  # the other resources loaded; the run still failed
+            loaded = ", ".join(f"{t} {n}" for t, n in sorted(result.rows.items())) or "no new rows"
+            result.outcome = FAILED
+            result.error = wh.redact(f"{job.failures.describe()} (the other resources loaded: {loaded})")
     except BaseException as exc:  # noqa: BLE001 - every failure becomes this source's outcome
         # Ctrl-C / SIGTERM stop the whole command, even when dlt wrapped them in PipelineStepFailed
         stop = next((e for e in chain(exc) if isinstance(e, KeyboardInterrupt)), None)
