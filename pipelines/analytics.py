@@ -45,6 +45,7 @@ CALL_COLUMNS: tuple[tuple[str, str], ...] = (
     ("caller_number", TEXT), ("caller_name", TEXT), ("callee_number", TEXT), ("callee_name", TEXT),
     ("site_id", TEXT), ("site_name", TEXT), ("department", TEXT), ("queue_id", TEXT), ("queue_name", TEXT),
     ("outcome", TEXT), ("result_raw", TEXT), ("charge", MONEY), ("recorded", BOOL), ("source_account", TEXT),
+    ("quality_flags", TEXT),
 )
 LEG_COLUMNS: tuple[tuple[str, str], ...] = (
     ("provider", TEXT), ("call_id", TEXT), ("leg_order", BIGINT), ("source_table", TEXT), ("leg_key", TEXT),
@@ -52,7 +53,15 @@ LEG_COLUMNS: tuple[tuple[str, str], ...] = (
     ("started_at", TSZ), ("answered_at", TSZ), ("ended_at", TSZ),
     ("outcome", TEXT), ("result_raw", TEXT), ("result_reason", TEXT),
     ("ring_s", BIGINT), ("wait_s", BIGINT), ("hold_s", BIGINT), ("talk_s", BIGINT), ("source_account", TEXT),
+    ("quality_flags", TEXT),
 )
+# what the per-provider branches select: the durations as computed, impossible values included;
+# the view around them nulls those and says why in `quality_flags` (_checked_calls, _checked_legs)
+CALL_BRANCH_COLUMNS = CALL_COLUMNS[:-1]
+LEG_BRANCH_COLUMNS = LEG_COLUMNS[:-1]
+# Zoom Phone targets that route a call on (a menu, a queue, a shared line): a leg of theirs that the
+# vendor reports "connected" / "answered" and that a later leg follows passed the call on
+ROUTING_TARGETS = ("auto_receptionist", "call_queue", "shared_line_group")
 
 
 def lit(value: str | None) -> str:
@@ -68,6 +77,17 @@ def seconds(start: str, end: str) -> str:
 def nonneg(expr: str) -> str:
     """`expr`, or NULL when negative (a leg answered "before" it started is vendor noise)."""
     return f"CASE WHEN {expr} >= 0 THEN {expr} END"
+
+
+def flags(*checks: tuple[str, str]) -> str:
+    """Comma-separated names of the (name, condition) checks that hold, in that order; NULL if none."""
+    parts = ", ".join(f"CASE WHEN {cond} THEN {lit(name)} END" for name, cond in checks)
+    return f"NULLIF(concat_ws(',', {parts}), '')"
+
+
+def unless(cond: str) -> str:
+    """NOT cond, with an unknown (NULL) condition taken as false."""
+    return f"NOT COALESCE({cond}, FALSE)"
 
 
 def norm(expr: str) -> str:
@@ -167,9 +187,30 @@ def _logs_ranked(cat: Catalog) -> str:
             f"MIN({c('answer_start_time', TSZ)}) OVER ({part}) AS call_answered_at, "
             f"MAX({c('call_end_time', TSZ)}) OVER ({part}) AS call_ended_at, "
             f"SUM({c('charge', MONEY)}) OVER ({part}) AS call_charge, "
-            f"BOOL_OR({c('recording_id')} IS NOT NULL) OVER ({part}) AS call_recorded, "
             f"COUNT(*) OVER ({part}) AS call_logs "
             f"FROM {cat.table('zoom_phone', 'call_logs')} x")
+
+
+def _legacy_recorded(cat: Catalog) -> str | None:
+    """(call_key, recorded): a legacy call log of the call or a leg of one has a `recording_id`."""
+    if not cat.has("zoom_phone", "call_logs"):
+        return None
+    c = lambda n, t=None: cat.col("zoom_phone", "call_logs", "x", n, t)  # noqa: E731
+    parts = [f"SELECT COALESCE({c('call_id', TEXT)}, {c('id', TEXT)}) AS call_key, "
+             f"{c('recording_id')} IS NOT NULL AS rec FROM {cat.table('zoom_phone', 'call_logs')} x"]
+    legs = _legacy_legs(cat)
+    if legs is not None:
+        g = lambda n, t=None: cat.col("zoom_phone", "call_log_legs", "g", n, t)  # noqa: E731
+        parts.append(f"SELECT g.call_key, {g('recording_id')} IS NOT NULL AS rec FROM ({legs}) g")
+    return (f"SELECT call_key, BOOL_OR(rec) AS recorded FROM ({' UNION ALL '.join(parts)}) r "
+            "GROUP BY call_key")
+
+
+def _elements_recorded(cat: Catalog, elements: str) -> str:
+    """(call_key, recorded): a call element of the call has a `recording_id`."""
+    e = lambda n, t=None: cat.col("zoom_phone", "call_elements", "e", n, t)  # noqa: E731
+    return (f"SELECT e.call_key, BOOL_OR({e('recording_id')} IS NOT NULL) AS recorded FROM ({elements}) e "
+            "GROUP BY e.call_key")
 
 
 def _elements_of_kept_history(cat: Catalog) -> str | None:
@@ -228,11 +269,17 @@ def _calls_zoom_history(cat: Catalog) -> str:
             where=f"LOWER(TRIM({ee('callee_ext_type', TEXT)})) = 'call_queue'"))
         queue_id, queue_name = "cq.queue_id", "cq.queue_name"
     charge = "NULL"
-    recorded = f"LOWER(TRIM({c('recording_status', TEXT)})) = 'recorded'"
+    # recorded: the call says so, or one of its legs (call elements, legacy logs and legs) has a recording
+    recorded = [f"LOWER(TRIM({c('recording_status', TEXT)})) = 'recorded'"]
+    if elements is not None:
+        joins.append(f"LEFT JOIN ({_elements_recorded(cat, elements)}) er ON er.call_key = h.call_key")
+        recorded.append("COALESCE(er.recorded, FALSE)")
     if cat.has("zoom_phone", "call_logs"):
         # call history has no charge: take it from the legacy call logs of the same call
         joins.append(f"LEFT JOIN ({_logs_ranked(cat)}) lg ON lg.call_key = h.call_key AND lg.rn = 1")
+        joins.append(f"LEFT JOIN ({_legacy_recorded(cat)}) lr ON lr.call_key = h.call_key")
         charge = "lg.call_charge"
+        recorded.append("COALESCE(lr.recorded, FALSE)")
     values = {
         "provider": "'zoom_phone'", "source_table": "'call_history'",
         "source_key": c("call_history_uuid"), "call_id": "h.call_key",
@@ -247,9 +294,9 @@ def _calls_zoom_history(cat: Catalog) -> str:
         "site_id": c("site_id"), "site_name": c("site_name"), "department": c("department"),
         "queue_id": queue_id, "queue_name": queue_name,
         "outcome": "COALESCE(m.outcome, 'other')", "result_raw": c("call_result"),
-        "charge": charge, "recorded": recorded, "source_account": c("source_account"),
+        "charge": charge, "recorded": " OR ".join(f"({r})" for r in recorded), "source_account": c("source_account"),
     }
-    return (f"SELECT\n    {_select(values, CALL_COLUMNS)}\nFROM ({_history_ranked(cat)}) h\n"
+    return (f"SELECT\n    {_select(values, CALL_BRANCH_COLUMNS)}\nFROM ({_history_ranked(cat)}) h\n"
             + "\n".join(joins) + "\nWHERE h.rn = 1")
 
 
@@ -265,6 +312,7 @@ def _calls_zoom_logs(cat: Catalog) -> str:
             queue_id=gg("forward_to_id", TEXT), queue_name=gg("forward_to_name", TEXT),
             where=f"LOWER(TRIM({gg('forward_to_type', TEXT)})) IN ('callqueue', 'call_queue')"))
         queue_id, queue_name = "cq.queue_id", "cq.queue_name"
+    joins.append(f"LEFT JOIN ({_legacy_recorded(cat)}) lr ON lr.call_key = l.call_key")
     where = "l.rn = 1"
     if cat.has("zoom_phone", "call_history"):
         hc = lambda n, t=None: cat.col("zoom_phone", "call_history", "hx", n, t)  # noqa: E731
@@ -281,9 +329,9 @@ def _calls_zoom_logs(cat: Catalog) -> str:
         "site_id": c("site_id"), "site_name": c("site_name"), "department": "NULL",
         "queue_id": queue_id, "queue_name": queue_name,
         "outcome": "COALESCE(m.outcome, 'other')", "result_raw": c("result"),
-        "charge": "l.call_charge", "recorded": "l.call_recorded", "source_account": c("source_account"),
+        "charge": "l.call_charge", "recorded": "COALESCE(lr.recorded, FALSE)", "source_account": c("source_account"),
     }
-    return (f"SELECT\n    {_select(values, CALL_COLUMNS)}\nFROM ({_logs_ranked(cat)}) l\n"
+    return (f"SELECT\n    {_select(values, CALL_BRANCH_COLUMNS)}\nFROM ({_logs_ranked(cat)}) l\n"
             + "\n".join(joins) + f"\nWHERE {where}")
 
 
@@ -315,7 +363,7 @@ def _calls_cc(cat: Catalog) -> str:
         "outcome": "COALESCE(m.outcome, 'other')", "result_raw": c("result"),
         "charge": c("charge"), "recorded": c("recorded"), "source_account": c("source_account"),
     }
-    return (f"SELECT\n    {_select(values, CALL_COLUMNS)}\nFROM {cat.table('zoom_contact_center', 'voice_calls')} v\n"
+    return (f"SELECT\n    {_select(values, CALL_BRANCH_COLUMNS)}\nFROM {cat.table('zoom_contact_center', 'voice_calls')} v\n"
             + "\n".join(joins))
 
 
@@ -347,7 +395,7 @@ def _calls_zoho(cat: Catalog) -> str:
         "recorded": f"CASE WHEN {status} IS NOT NULL AND {status} <> 'not_initiated' THEN TRUE END",
         "source_account": c("source_account"),
     }
-    return (f"SELECT\n    {_select(values, CALL_COLUMNS)}\nFROM {cat.table('zoho_voice', 'call_logs')} z\n"
+    return (f"SELECT\n    {_select(values, CALL_BRANCH_COLUMNS)}\nFROM {cat.table('zoho_voice', 'call_logs')} z\n"
             + _outcome_join(cat, "m", "zoho_voice", key))
 
 
@@ -361,7 +409,33 @@ def calls_sql(cat: Catalog) -> str:
         branches.append(_calls_cc(cat))
     if cat.has("zoho_voice", "call_logs"):
         branches.append(_calls_zoho(cat))
-    return "\nUNION ALL\n".join(branches) if branches else _empty(CALL_COLUMNS)
+    if not branches:
+        return _empty(CALL_COLUMNS)
+    return _checked_calls("\nUNION ALL\n".join(branches))
+
+
+def _checked_calls(branches: str) -> str:
+    """The calls of every branch with impossible durations nulled and `quality_flags` saying why.
+
+    Vendor records can contradict themselves (Zoom's documented call-log sample ends 690 s before
+    it starts): the raw tables keep what was sent, the view keeps the timestamps as sent but puts
+    no negative or impossible duration into `duration_s` / `talk_s` (so none reaches a sum).
+    """
+    end_before_start = "c.ended_at < c.started_at"
+    end_before_answer = "c.ended_at < c.answered_at"
+    answer_before_start = "c.answered_at < c.started_at"
+    values = {name: f"c.{q(name)}" for name, _ in CALL_BRANCH_COLUMNS}
+    values["duration_s"] = nonneg("c.duration_s")
+    # answered before it started: the talk time would be longer than the call
+    values["talk_s"] = f"CASE WHEN c.talk_s >= 0 AND {unless(answer_before_start)} THEN c.talk_s END"
+    values["quality_flags"] = flags(
+        ("end_before_start", end_before_start),
+        ("answer_before_start", answer_before_start),
+        ("end_before_answer", end_before_answer),
+        ("negative_duration", f"c.duration_s < 0 AND {unless(end_before_start)}"),
+        ("negative_talk", f"c.talk_s < 0 AND {unless(end_before_answer)}"),
+    )
+    return f"SELECT\n    {_select(values, CALL_COLUMNS)}\nFROM (\n{branches}\n) c"
 
 
 # ---------------------------------------------------------------------------- call_legs
@@ -378,11 +452,15 @@ def _legs_zoom_elements(cat: Catalog, elements: str) -> str:
         "target_number": f"COALESCE({e('callee_ext_number', TEXT)}, {e('callee_did_number', TEXT)})",
         "started_at": e("start_time"), "answered_at": e("answer_time"), "ended_at": e("end_time"),
         "outcome": "COALESCE(m.outcome, 'other')", "result_raw": e("result"), "result_reason": e("result_reason"),
-        "ring_s": nonneg(seconds(e("start_time", TSZ), f"COALESCE({e('answer_time', TSZ)}, {e('end_time', TSZ)})")),
-        "wait_s": e("waiting_time"), "hold_s": e("hold_time"), "talk_s": e("duration"),
+        "ring_s": seconds(e("start_time", TSZ), f"COALESCE({e('answer_time', TSZ)}, {e('end_time', TSZ)})"),
+        "wait_s": e("waiting_time"), "hold_s": e("hold_time"),
+        # elements carry no duration or talk time (published definition): the time connected, from
+        # the answer to the end of the leg, less the time on hold
+        "talk_s": (f"CASE WHEN {e('answer_time')} IS NOT NULL THEN "
+                   f"{seconds(e('answer_time', TSZ), e('end_time', TSZ))} - COALESCE({e('hold_time', BIGINT)}, 0) END"),
         "source_account": e("source_account"),
     }
-    return (f"SELECT\n    {_select(values, LEG_COLUMNS)}\nFROM ({elements}) e\n"
+    return (f"SELECT\n    {_select(values, LEG_BRANCH_COLUMNS)}\nFROM ({elements}) e\n"
             + _outcome_join(cat, "m", "zoom_phone", e("result")))
 
 
@@ -397,11 +475,11 @@ def _legs_zoom_legacy(cat: Catalog, legacy: str) -> str:
         "target_number": f"COALESCE({g('forward_to_extension_number', TEXT)}, {g('callee_number', TEXT)})",
         "started_at": g("date_time"), "answered_at": g("answer_start_time"), "ended_at": "NULL",
         "outcome": "COALESCE(m.outcome, 'other')", "result_raw": g("result"), "result_reason": "NULL",
-        "ring_s": nonneg(seconds(g("date_time", TSZ), g("answer_start_time", TSZ))),
-        "wait_s": "NULL", "hold_s": "NULL", "talk_s": g("duration"),
+        "ring_s": seconds(g("date_time", TSZ), g("answer_start_time", TSZ)),
+        "wait_s": "NULL", "hold_s": g("hold_time"), "talk_s": g("duration"),
         "source_account": g("source_account"),
     }
-    return (f"SELECT\n    {_select(values, LEG_COLUMNS)}\nFROM ({legacy}) g\n"
+    return (f"SELECT\n    {_select(values, LEG_BRANCH_COLUMNS)}\nFROM ({legacy}) g\n"
             + _outcome_join(cat, "m", "zoom_phone", g("result")))
 
 
@@ -455,7 +533,7 @@ def _legs_cc(cat: Catalog) -> str | None:
                 + _outcome_join(cat, "m", "zoom_contact_center", v("result")))
     else:
         join = f"LEFT JOIN {cat.map_table()} m ON 1 = 0"
-    return f"SELECT\n    {_select(values, LEG_COLUMNS)}\nFROM ({steps}) s\n{join}"
+    return f"SELECT\n    {_select(values, LEG_BRANCH_COLUMNS)}\nFROM ({steps}) s\n{join}"
 
 
 def call_legs_sql(cat: Catalog) -> str:
@@ -469,7 +547,33 @@ def call_legs_sql(cat: Catalog) -> str:
     cc = _legs_cc(cat)
     if cc is not None:
         branches.append(cc)
-    return "\nUNION ALL\n".join(branches) if branches else _empty(LEG_COLUMNS)
+    if not branches:
+        return _empty(LEG_COLUMNS)
+    return _checked_legs("\nUNION ALL\n".join(branches))
+
+
+def _checked_legs(branches: str) -> str:
+    """The legs of every branch: a Zoom routing step that passed the call on is `forwarded`, and
+    impossible times are nulled with `quality_flags` saying why (as in `calls`)."""
+    end_before_start = "l.ended_at < l.started_at"
+    end_before_answer = "l.ended_at < l.answered_at"
+    values = {name: f"l.{q(name)}" for name, _ in LEG_BRANCH_COLUMNS}
+    routing = ", ".join(lit(t) for t in ROUTING_TARGETS)
+    values["outcome"] = (f"CASE WHEN l.provider = 'zoom_phone' AND l.target_type IN ({routing}) "
+                         "AND l.outcome = 'answered' "
+                         "AND l.leg_order < MAX(l.leg_order) OVER (PARTITION BY l.provider, l.call_id) "
+                         "THEN 'forwarded' ELSE l.outcome END")
+    for name in ("ring_s", "wait_s", "hold_s", "talk_s"):
+        values[name] = nonneg(f"l.{name}")
+    values["quality_flags"] = flags(
+        ("end_before_start", end_before_start),
+        ("answer_before_start", "l.answered_at < l.started_at"),
+        ("end_before_answer", end_before_answer),
+        ("negative_talk", f"l.talk_s < 0 AND {unless(end_before_answer)}"),
+        ("negative_hold", "l.hold_s < 0"),
+        ("negative_wait", "l.wait_s < 0"),
+    )
+    return f"SELECT\n    {_select(values, LEG_COLUMNS)}\nFROM (\n{branches}\n) l"
 
 
 # ---------------------------------------------------------------------------- calls_daily
@@ -485,7 +589,8 @@ def calls_daily_sql(cat: Catalog) -> str:
         "    CAST(SUM(CASE WHEN c.outcome = 'missed' THEN 1 ELSE 0 END) AS BIGINT) AS missed,\n"
         f"    CAST(SUM(c.duration_s) AS BIGINT) AS total_duration_s,\n"
         f"    CAST(AVG(c.duration_s) AS {DOUBLE}) AS avg_duration_s,\n"
-        f"    CAST(SUM(c.talk_s) AS BIGINT) AS total_talk_s\n"
+        f"    CAST(SUM(c.talk_s) AS BIGINT) AS total_talk_s,\n"
+        "    CAST(SUM(CASE WHEN c.quality_flags IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS quality_flagged\n"
         f"FROM {calls} c\nGROUP BY {day}, c.provider, c.direction, c.outcome"
     )
 

@@ -79,7 +79,9 @@ class SourceResult:
     source: str
     outcome: str  # ok | failed | quota | busy | interrupted
     seconds: float = 0.0
-    rows: dict[str, int] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)  # rows handed to the loader, per table
+    # per table after a successful load: {new, updated, unchanged, total} (pipelines.runs.table_counts)
+    tables: dict[str, dict[str, int | None]] = field(default_factory=dict)
     requests: dict[str, int] = field(default_factory=dict)
     load_ids: list[str] = field(default_factory=list)
     error: str | None = None
@@ -98,13 +100,16 @@ class SourceResult:
         return sum(n for k, n in self.requests.items() if not k.startswith("_")) + self.requests.get("_token", 0)
 
     def summary(self) -> str:
-        """The one line printed per source."""
-        rows = ", ".join(f"{t} {n}" for t, n in sorted(self.rows.items())) or "no new rows"
+        """The line printed per source; after a successful load, one line per table under it."""
         retries = self.requests.get("_retries", 0)
         sent = f"{self.total_requests}" + (f" ({retries} retries)" if retries else "")
         head = f"{self.source:<20} {self.outcome.upper():<6} {self.seconds:7.1f}s  requests {sent:<6}"
-        if self.outcome == OK:
-            return f"{head} rows: {rows}"
+        if self.outcome == OK and self.tables:
+            return "\n".join([f"{head} rows: {runs.describe_sums(self.tables)}",
+                              *runs.describe_tables(self.tables, indent="    ")])
+        if self.outcome == OK:  # the tables could not be counted: what was handed to the loader
+            rows = ", ".join(f"{t} {n}" for t, n in sorted(self.rows.items())) or "no new rows"
+            return f"{head} rows loaded: {rows}"
         return f"{head} {self.error or ''}".rstrip()
 
 
@@ -203,6 +208,7 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
             recorded = bool(_safe(console, "write the run record", _start_record, wh, job, run_id))
         pipeline = wh.pipeline(name, progress=console.collector(name))
         with wh.db_lock(on_wait=on_wait):
+            before = _safe(console, "count the tables", runs.table_totals, wh, wh.dataset(name))
             console.step(name, f"sync state with {wh.describe()} dataset {wh.dataset(name)}")
             pipeline.sync_destination()
             if pipeline.has_pending_data:
@@ -218,7 +224,7 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
             what += f" {iso(job.start) or '...'} .. {iso(job.end) or 'now'}"
         selected = list(job.source.selected_resources)
         console.step(name, f"extract ({what}; {len(selected)} resources: {', '.join(selected)})")
-        pipeline.extract(job.source, loader_file_format=wh.loader_file_format)
+        extracted = pipeline.extract(job.source, loader_file_format=wh.loader_file_format)
         console.step(name, "normalize")
         norm = pipeline.normalize()
         if norm is not None:
@@ -229,6 +235,9 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
             if info is not None:
                 info.raise_on_failed_jobs()
                 result.load_ids.extend(info.loads_ids)
+            if before is not None:
+                result.tables = _safe(console, "count the rows of this run", lambda: runs.table_counts(
+                    wh, wh.dataset(name), before, result.load_ids, runs.unchanged_rows(extracted, job.source))) or {}
         if job.failures:  # the other resources loaded; the run still failed
             loaded = ", ".join(f"{t} {n}" for t, n in sorted(result.rows.items())) or "no new rows"
             result.outcome = FAILED
@@ -297,6 +306,8 @@ def _end_record(wh: Warehouse, run_id: str, result: SourceResult) -> None:
         seconds=round(result.seconds, 3),
         rows_loaded=sum(result.rows.values()),
         rows_json=result.rows,
+        **({f"rows_{k}": n for k, n in runs.sums(result.tables).items()} if result.tables else {}),
+        tables_json=result.tables or None,
         requests=result.total_requests,
         requests_json=result.requests,
         load_ids=result.load_ids,

@@ -8,6 +8,7 @@ the same on a fresh machine. Sync tokens are counted, never printed.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -69,16 +70,30 @@ def _describe_run(row: dict[str, Any]) -> str:
     parts = [_when(row.get("started_at")), row.get("command") or "?", row.get("outcome") or "?"]
     if row.get("seconds") is not None:
         parts.append(f"{row['seconds']:.1f}s")
-    if row.get("rows_loaded") is not None:
-        parts.append(f"{row['rows_loaded']} rows")
+    tables = _tables(row)
+    if tables:
+        parts.append(f"rows {runs.describe_sums(tables)}")
+    elif row.get("rows_loaded") is not None:  # a run recorded before the per-table figures
+        parts.append(f"{row['rows_loaded']} rows loaded")
     if row.get("requests") is not None:
         parts.append(f"{row['requests']} requests")
     if row.get("range_start") or row.get("range_end"):
         parts.append(f"range {_when(row.get('range_start'))} .. {_when(row.get('range_end'))}")
     text = "  ".join(parts)
+    if tables:
+        text += f"\n               {runs.describe_tables_short(tables)}"
     if row.get("error") and row.get("outcome") not in ("ok", "running"):
         text += f"\n               {row['error']}"
     return text
+
+
+def _tables(row: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The per-table figures of a run record ({} for runs recorded without them)."""
+    try:
+        tables = json.loads(row.get("tables_json") or "{}")
+    except ValueError:
+        return {}
+    return tables if isinstance(tables, dict) else {}
 
 
 def source_status(wh: Warehouse, source: str) -> list[str]:

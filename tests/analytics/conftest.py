@@ -118,3 +118,47 @@ def wh(request) -> Warehouse:
     """Each test that takes `wh` runs on both destinations."""
     return request.getfixturevalue("duck_wh" if request.param == "duckdb" else "pg_wh")
 
+
+
+# ------------------------------------------------------------------ the documented payloads (documented.py)
+
+
+@pytest.fixture(scope="session")
+def documented_server():
+    from tests.analytics import documented
+
+    server = documented.serve()
+    yield server
+    server.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def documented_warehouses(documented_server, tmp_path_factory, request):
+    """Factory (destination, families) -> a warehouse holding the documented calls, views refreshed;
+    one per combination for the session, Postgres schemas dropped at the end."""
+    import uuid
+
+    from tests.analytics import documented
+
+    made: dict[tuple[str, str], Warehouse] = {}
+
+    def get(destination: str, families: str) -> Warehouse:
+        if (destination, families) in made:
+            return made[(destination, families)]
+        root = tmp_path_factory.mktemp(f"documented_{destination}_{families}")
+        if destination == "duckdb":
+            wh = Warehouse.duckdb(root / "warehouse.duckdb", pipelines_dir=root / "pipelines")
+        else:
+            suffix = uuid.uuid4().hex[:8]
+            wh = Warehouse.postgres(request.getfixturevalue("pg_dsn"),
+                                    datasets={s: f"{s}_{suffix}" for s in SOURCES},
+                                    analytics_dataset=f"analytics_{suffix}", pipelines_dir=root / "pipelines")
+        made[(destination, families)] = wh
+        documented.load(wh, documented_server, families)
+        refresh_views(wh)
+        return wh
+
+    yield get
+    for (destination, _), wh in made.items():
+        if destination == "postgres":
+            drop_pg_schemas(wh)

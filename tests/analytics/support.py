@@ -10,6 +10,8 @@ from pathlib import Path
 from pipelines.warehouse import Warehouse
 
 DICTIONARY = Path(__file__).resolve().parents[2] / "docs" / "DATA_DICTIONARY.md"
+# the dictionary's query for the worked example of Zoom's call-log guide (issue 15 point 8)
+WORKED_EXAMPLE_QUERY = "who rang first, who answered, through which queue"
 _QUALIFIED = re.compile(r"\b(analytics|zoom_phone|zoom_contact_center|zoho_voice)\.(?=[a-z_\"])")
 
 

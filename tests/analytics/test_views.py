@@ -13,10 +13,10 @@ from pipelines.analytics import CALL_COLUMNS, LEG_COLUMNS, VIEWS, refresh_views
 from pipelines.outcomes import OUTCOME_MAP, OUTCOMES
 from pipelines.warehouse import Warehouse
 from tests.analytics.conftest import SOURCES, drop_pg_schemas, load_world
-from tests.analytics.support import doc_columns, doc_queries, norm_rows, run, scalar
+from tests.analytics.support import WORKED_EXAMPLE_QUERY, doc_columns, doc_queries, norm_rows, run, scalar
 
 DAILY_COLUMNS = ["day", "provider", "direction", "outcome", "calls", "answered", "missed",
-                 "total_duration_s", "avg_duration_s", "total_talk_s"]
+                 "total_duration_s", "avg_duration_s", "total_talk_s", "quality_flagged"]
 WORKED_EXAMPLE = [("call_queue", "Marketing Queue", "forwarded"), ("user", "Ji Won Lee", "missed"),
                   ("user", "Rosario Ramirez", "answered")]
 
@@ -145,7 +145,7 @@ def test_calls_daily_days_are_utc_whatever_the_session_time_zone(duck_wh):
 
 
 def test_worked_example_query_returns_the_three_legs(wh, analytics_sandbox):
-    rows = run(wh, doc_queries()["worked example"])
+    rows = run(wh, doc_queries()[WORKED_EXAMPLE_QUERY])
     assert [(r[1], r[2], r[3]) for r in rows] == WORKED_EXAMPLE
     assert [r[0] for r in rows] == sorted(r[0] for r in rows)
     truth = analytics_sandbox.truth.marketing_hotline
@@ -163,11 +163,30 @@ def test_worked_example_from_the_legacy_family_alone(analytics_sandbox, tmp_path
     wh = Warehouse.duckdb(tmp_path / "legacy.duckdb", pipelines_dir=tmp_path / "pipelines")
     load_world(wh, analytics_sandbox, legacy_only=True)
     refresh_views(wh)
-    rows = run(wh, doc_queries()["worked example"])
+    rows = run(wh, doc_queries()[WORKED_EXAMPLE_QUERY])
     assert [(r[1], r[2], r[3]) for r in rows] == WORKED_EXAMPLE
     assert run(wh, "SELECT DISTINCT source_table FROM analytics.call_legs") == [("call_log_legs",)]
-    assert run(wh, "SELECT callee_name, outcome FROM analytics.calls WHERE call_id = '696165649876346057'") == [
-        ("Marketing Hotline", "answered")]
+    assert run(wh, "SELECT callee_name, outcome, recorded FROM analytics.calls "
+                   "WHERE call_id = '696165649876346057'") == [("Marketing Hotline", "answered", True)]
+
+
+def test_no_impossible_value_and_every_answered_leg_has_its_talk_time(wh):
+    for view, cols in (("calls", ("duration_s", "talk_s")), ("call_legs", ("ring_s", "wait_s", "hold_s", "talk_s"))):
+        negative = " OR ".join(f"{c} < 0" for c in cols)
+        assert scalar(wh, f"SELECT count(*) FROM analytics.{view} WHERE {negative}") == 0, view
+    # call elements carry no talk time: it comes from their times, for every answered leg
+    assert scalar(wh, "SELECT count(*) FROM analytics.call_legs WHERE source_table = 'call_elements' "
+                      "AND answered_at IS NOT NULL AND ended_at IS NOT NULL") > 0
+    assert scalar(wh, "SELECT count(*) FROM analytics.call_legs WHERE source_table = 'call_elements' "
+                      "AND answered_at IS NOT NULL AND ended_at IS NOT NULL AND talk_s IS NULL "
+                      "AND quality_flags IS NULL") == 0
+    # a flagged row says why, with the documented names only
+    names = {"end_before_start", "answer_before_start", "end_before_answer", "negative_duration", "negative_talk",
+             "negative_hold", "negative_wait"}
+    for view in ("calls", "call_legs"):
+        seen = {f for (v,) in run(wh, f"SELECT DISTINCT quality_flags FROM analytics.{view} "
+                                      "WHERE quality_flags IS NOT NULL") for f in v.split(",")}
+        assert seen <= names, view
 
 
 @pytest.mark.parametrize("name", sorted(doc_queries()))

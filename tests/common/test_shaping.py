@@ -5,7 +5,6 @@ import pyarrow as pa
 import pytest
 
 from sources.common import shaping as sh
-from sources.common.changes import ChangeFilter
 from sources.common.windows import clamp_lookback, month_windows, zoom_range
 
 UTC = dt.UTC
@@ -76,16 +75,6 @@ def test_clamp_lookback_warns(caplog):
     assert "older than the API keeps" in caplog.text
 
 
-def test_change_filter_passes_new_and_changed_rows_only():
-    state: dict = {}
-    recent = dt.datetime(2026, 11, 19, tzinfo=UTC)
-    f = ChangeFilter(state, keep_after=dt.datetime(2026, 11, 18, tzinfo=UTC))
-    assert f.changed("a", {"id": "a", "v": 1}, recent)
-    assert not f.changed("a", {"id": "a", "v": 1}, recent)
-    assert f.changed("a", {"id": "a", "v": 2}, recent)
-    # a later run whose lag window moved on forgets old rows
-    f2 = ChangeFilter(state, keep_after=dt.datetime(2026, 11, 20, tzinfo=UTC))
-    assert len(f2) == 0
 
 
 def test_unknown_nested_fields_become_json_text():
@@ -95,16 +84,6 @@ def test_unknown_nested_fields_become_json_text():
     assert table.column("phone_numbers").to_pylist() == ['[{"id": "p", "number": "+1"}]', "[]"]
 
 
-def test_change_filter_remembers_only_what_the_next_run_rereads():
-    state: dict = {}
-    now = dt.datetime(2026, 11, 20, tzinfo=UTC)
-    f = ChangeFilter(state, keep_after=now - dt.timedelta(days=180), remember_after=now - dt.timedelta(days=3))
-    assert f.changed("old", {"id": "old"}, now - dt.timedelta(days=100))
-    assert f.changed("new", {"id": "new"}, now - dt.timedelta(hours=5))
-    # a six-month first load leaves only the trailing window in state
-    assert set(state["recent_fingerprints"]) == {"new"}
-    again = ChangeFilter(state, keep_after=now - dt.timedelta(days=3))
-    assert not again.changed("new", {"id": "new"}, now - dt.timedelta(hours=5))
 
 
 @pytest.mark.parametrize(
@@ -129,15 +108,6 @@ def test_columns_convert_exactly(kind, values, typed, raw):
     assert (table.column("v_raw").to_pylist() if "v_raw" in table.column_names else None) == raw
 
 
-def test_change_filter_forgets_a_known_row_that_moved_out_of_the_lag_window():
-    state: dict = {}
-    now = dt.datetime(2026, 11, 20, tzinfo=UTC)
-    f = ChangeFilter(state, keep_after=now - dt.timedelta(days=30), remember_after=now - dt.timedelta(days=3))
-    assert f.changed("a", {"id": "a", "v": 1}, now - dt.timedelta(hours=5))
-    assert not f.changed("a", {"id": "a", "v": 1}, now - dt.timedelta(hours=5))
-    # the call's start moved back in time (an update): loaded again, and no longer remembered
-    assert f.changed("a", {"id": "a", "v": 2}, now - dt.timedelta(days=10))
-    assert "a" not in state["recent_fingerprints"]
 
 
 def test_undeclared_ids_stay_text_and_constants_fill_every_row():
