@@ -15,7 +15,6 @@ import pytest
 
 from sandbox import Sandbox, SandboxConfig
 from sources.zoom_phone import zoom_phone
-from sources.zoom_phone.settings import ALL_RESOURCES
 from tests.conftest import SANDBOX_START
 from tests.contract import spec
 from tests.contract.recording import RecordingTransport, zoom_client
@@ -25,6 +24,8 @@ WORLD = dict(seed=5, users=3, calls_per_day=24, days=40, cc_calls_per_day=0, zoh
 LISTS = ("/phone/call_history", "/phone/call_logs")
 SYNCS = ("/phone/users/{userId}/call_history/sync", "/phone/users/{userId}/call_logs/sync")
 INDEX = re.compile(r"\[\d+\]")  # $.call_logs[3].x -> $.call_logs[].x: one line per kind of problem
+ALL_RESOURCES = ["users", "call_history", "call_history_details", "user_call_history",
+                 "call_logs", "call_log_details", "user_call_logs"]
 CALLED = {"/phone/users", *LISTS, "/phone/call_history/{callHistoryUuid}", "/phone/call_logs/{callLogId}", *SYNCS}
 
 
