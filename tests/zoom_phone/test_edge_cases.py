@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import logging
 
+import duckdb
 import pyarrow as pa
 import pytest
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from pipelines.cli import main
+from pipelines.console import Console
 from sandbox import Sandbox, SandboxConfig
+from sandbox.config import QUIRKS
 from sources.common.config import build_zoom_client
 from sources.common.http import ConfigError
 from sources.zoom_phone import helpers, zoom_phone
@@ -240,3 +245,29 @@ def test_postgres_gets_the_same_rows_and_types(small_sandbox, pg_dsn, pg_dataset
     assert {c: types[c] for c in ("call_id", "charge", "date_time", "duration")} == {
         "call_id": "character varying", "charge": "numeric", "date_time": "timestamp with time zone",
         "duration": "bigint"}
+
+
+def test_a_first_run_with_the_published_defaults_loads_the_unrecorded_calls_too(sandbox_factory, tmp_path):
+    """Issue 20.2: `recording_status` defaults to `recorded`; a run that never sends it loads only
+    recorded calls. `callpipe run` with the default resources against a sandbox serving the
+    definition's defaults (every quirk off) loads every call, checked against each pass's total."""
+    sb = sandbox_factory(seed=3, users=4, calls_per_day=12, days=20, cc_calls_per_day=0, zoho_calls_per_day=0,
+                         start="2026-11-20T12:00:00Z", enforce_rate_limits=False, **dict.fromkeys(QUIRKS, False))
+    out = io.StringIO()
+    code = main(["run", "--source", "zoom_phone", "--duckdb-path", str(tmp_path / "w.duckdb"),
+                 "--pipelines-dir", str(tmp_path / "pl")], clock=sb.clock, console=Console(out=out, err=out, live=False))
+    assert code == 0, out.getvalue()
+    client = build_zoom_client(clock=sb.clock)
+    totals = {}
+    for q in requests_to(sb, "GET /phone/call_history"):
+        if "next_page_token" not in q:
+            params = {"from": q["from"], "to": q["to"], "page_size": 1, "recording_status": q["recording_status"]}
+            totals[(q["from"], q["to"], q["recording_status"])] = client.get(
+                "/phone/call_history", params, label="heavy")["total_records"]
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        by_status = dict(con.execute("SELECT recording_status, count(*) FROM zoom_phone.call_history "
+                                     "GROUP BY 1").fetchall())
+    for status in ("recorded", "non_recorded"):
+        assert by_status[status] == sum(n for (_, _, s), n in totals.items() if s == status) > 0
+    first = min(q["from"] for q in requests_to(sb, "GET /phone/call_history"))
+    assert sum(by_status.values()) == len(sb.truth.call_history(first, None))
