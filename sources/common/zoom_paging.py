@@ -42,11 +42,6 @@ def pick_array(body: dict[str, Any], items_keys: Sequence[str]) -> tuple[str | N
     return None, []
 
 
-def pick_items(body: dict[str, Any], items_keys: Sequence[str]) -> list[dict[str, Any]]:
-    """The first present array among `items_keys`."""
-    return pick_array(body, items_keys)[1]
-
-
 def with_key(items: list[dict[str, Any]], key: str, alias: str | None) -> list[dict[str, Any]]:
     """Items of an array that names its key `alias` (a legacy array's `id`), as items keyed `key`."""
     if not alias:
