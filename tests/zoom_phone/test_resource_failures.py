@@ -149,3 +149,18 @@ def test_the_run_loads_the_rest_and_exits_1_naming_the_resource(small_sandbox, t
     assert {"call_history", "call_elements", "call_logs", "call_log_legs", "user_call_legs"} <= tables
     assert "user_call_logs" not in tables
     assert outcome == [("failed",)]
+
+
+def test_which_failures_stay_with_their_resource():
+    from sources.common.failures import contained
+    from sources.common.http import ApiError, AuthError, QuotaExhausted, RetriesExhausted
+
+    def api(status, code=None, cls=ApiError, endpoint="/phone/call_logs"):
+        return cls("x", provider="zoom", method="GET", endpoint=endpoint, status=status, code=code)
+
+    for error in (api(404, 404), api(410), api(403, 200), api(400, 4711), api(400, "4711"),
+                  api(401, 124, AuthError)):  # refused twice on that endpoint: no scope for it
+        assert contained(error), error
+    for error in (api(400, 300), api(500, cls=RetriesExhausted), api(429, 429, QuotaExhausted),
+                  api(401, "invalid_client", AuthError, endpoint="token")):  # credentials: every resource
+        assert not contained(error), error
