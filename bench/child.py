@@ -6,7 +6,8 @@ kinds:
   wrapped to note when each endpoint was called;
 - "naive": bench/naive.py, the baseline;
 - "zoho": the Zoho Voice source against an in-process sandbox on a frozen SimClock
-  (the limiter sleeps on simulated time), analysed from the sandbox's request log.
+  (the limiter sleeps on simulated time), analysed from the sandbox's request log;
+- "sources": several sources through the product path into one DuckDB file (storm).
 
 The report (JSON, written to spec["result_path"]) holds the wall time, rows per table,
 requests per endpoint with first/last send times, dlt stage timings and ru_maxrss.
@@ -128,6 +129,29 @@ def run_callpipe(spec: dict[str, Any], report: dict[str, Any]) -> None:
     report["loader_file_format"] = wh.loader_file_format
 
 
+def run_sources(spec: dict[str, Any], report: dict[str, Any]) -> None:
+    """Several sources through the product path (`callpipe run`), one after the other, into one
+    DuckDB file; a source that fails is reported, not raised (the storm scenario compares)."""
+    from pipelines.console import Console
+    from pipelines.registry import SOURCES
+    from pipelines.runner import prepare, run_job
+    from pipelines.warehouse import Warehouse
+
+    wh = Warehouse.duckdb(spec["destination"]["path"], pipelines_dir=spec["pipelines_dir"])
+    console = Console(out=sys.stderr, err=sys.stderr, live=False)
+    report.update(sources={}, rows={}, stats_by_source={})
+    t0 = time.perf_counter()
+    for name in spec["sources"]:
+        started = time.perf_counter()
+        result = run_job(wh, prepare(SOURCES[name], "run"), console)
+        report["sources"][name] = {"outcome": result.outcome, "error": result.error,
+                                   "wall_s": round(time.perf_counter() - started, 3),
+                                   "requests": result.total_requests}
+        report["stats_by_source"][name] = result.requests
+        report["rows"].update({f"{name}.{table}": n for table, n in sorted(result.rows.items())})
+    report["wall_s"] = round(time.perf_counter() - t0, 3)
+
+
 def run_naive(spec: dict[str, Any], report: dict[str, Any]) -> None:
     import dlt
 
@@ -225,7 +249,7 @@ def profiled(run, out: str):
 def main(spec_path: str) -> None:
     spec = json.loads(Path(spec_path).read_text())
     report: dict[str, Any] = {"name": spec["name"], "kind": spec["kind"]}
-    run = {"callpipe": run_callpipe, "naive": run_naive, "zoho": run_zoho}[spec["kind"]]
+    run = {"callpipe": run_callpipe, "naive": run_naive, "zoho": run_zoho, "sources": run_sources}[spec["kind"]]
     if os.environ.get("BENCH_PROFILE"):  # a directory: one <scenario>.pstats per run
         run = profiled(run, str(Path(os.environ["BENCH_PROFILE"]) / f"{spec['name']}.pstats"))
     run(spec, report)

@@ -78,6 +78,13 @@ def goals(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
         add(f"Zoho: <= {ZOHO_LIMIT} requests in any 60 s, 0 lock-outs",
             f"max {z['max_in_60s']} in 60 s over {z['pages_requested']} pages, {z['lockouts']} lock-outs",
             z["max_in_60s"] <= ZOHO_LIMIT and z["lockouts"] == 0 and z["outcome"] == "ok")
+    storm = good("storm")
+    if storm:
+        st = storm["storm"]
+        add("storm: a first load finishes in one run, every table identical to a clean run",
+            f"{st['tables_identical']}/{len(st['tables'])} tables identical, outcomes {st['outcomes']}, "
+            f"{st['slowdown']}x the clean run's time",
+            all(o == "ok" for o in st["outcomes"].values()) and st["tables_identical"] == len(st["tables"]))
     return out
 
 
@@ -119,6 +126,18 @@ def render(report: dict[str, Any]) -> str:
         z = zoho["zoho"]
         lines.append(f"zoho: {z['pages_requested']} page requests over {z['simulated_s']:.0f} simulated s, "
                      f"max {z['max_in_60s']} in any 60 s (limit {z['limit_per_60s']}), lock-outs {z['lockouts']}")
+    storm = results.get("storm")
+    if storm and "storm" in storm:
+        st = storm["storm"]
+        lines += ["", f"storm: {st['storm_wall_s']:.1f} s against {st['clean_wall_s']:.1f} s clean "
+                      f"({st['slowdown']}x); requests {st['requests']['storm']} against {st['requests']['clean']}, "
+                      f"retries {st['retries']}, tokens {st['tokens']['storm']} against {st['tokens']['clean']}; "
+                      f"sandbox answers by status {st['sandbox_statuses']}, faults served {st['faults_served']}"]
+        for table, t in st["tables"].items():
+            lines.append(f"  {table:<45} clean {t['clean_rows']:>6}  storm {t['storm_rows']:>6}  "
+                         f"{'identical' if t['identical'] else 'DIFFERENT'}")
+        for source, error in st["errors"].items():
+            lines.append(f"  {source}: {error}")
     lines += ["", "goals (reported, not asserted):"]
     for g in report["goals"]:
         lines.append(f"  [{_ok(g['met']):>6}] {g['goal']}: {g['measured']}")

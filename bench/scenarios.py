@@ -21,6 +21,12 @@ fanout    sandbox with 50 ms latency enforcing Zoom's limits (Light 40/s); the c
 zoho      Zoho Voice, `zoho_pages` pages of 100 logs, in-process sandbox on a frozen
           SimClock shared with the client (rate waits cost no real time): the most
           requests in any 60 s of simulated time, and lock-outs.
+storm     only when named (`--only storm`, about 1-2 min): a first load of the three
+          sources against a clean sandbox, then against the same world in a fault storm
+          (30 % 429 with Retry-After in seconds / as an HTTP date / none, 5 % 5xx, 2 %
+          dropped connections, 1 % truncated JSON, access tokens dying every 100 requests),
+          in real time: requests, retries, faults served, time against the clean run, and
+          every table compared with the clean run's (all columns but dlt's).
 
 Every pipeline runs in its own process (bench.child) with its memory sampled; the
 sandbox serves from another process, so neither its CPU nor its memory is counted.
@@ -56,6 +62,10 @@ FANOUT_LATENCY_MS = 50
 ZOHO_PAGE_SIZE = 100
 ZOHO_PER_MINUTE = 30
 QUIET = ["--cc-calls-per-day", "0", "--zoho-calls-per-day", "0"]
+STORM_SOURCES = ["zoom_phone", "zoom_contact_center", "zoho_voice"]
+# issue 14's storm; a Zoho 429 always carries its Retry-After (without one it is the lock-out)
+STORM_FAULTS = ["--error-429-rate", "0.30", "--error-429-retry-after", "mixed", "--error-5xx-rate", "0.05",
+                "--drop-rate", "0.02", "--malformed-rate", "0.01", "--token-expires-after", "100"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,10 @@ class Profile:
     zoho_pages: int
     users: int = 50
     fanout_users: int = 8
+    # the storm's world: Zoom Phone calls a day (Contact Center and Zoho: half as many), days, users
+    storm_calls_per_day: int = 24
+    storm_days: int = 12
+    storm_users: int = 4
 
     def describe(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,7 +103,8 @@ PROFILES = {
     "quick": Profile("quick", bulk_calls=100_000, days=180, naive_calls=1_000, postgres_calls=5_000,
                      list_calls=(), fanout_calls=400, fanout_days=4, zoho_pages=200),
     "toy": Profile("toy", bulk_calls=300, days=5, naive_calls=120, postgres_calls=0, list_calls=(600,),
-                   fanout_calls=60, fanout_days=2, zoho_pages=4, users=6, fanout_users=4),
+                   fanout_calls=60, fanout_days=2, zoho_pages=4, users=6, fanout_users=4,
+                   storm_calls_per_day=4, storm_days=2, storm_users=2),
 }
 
 
@@ -183,6 +198,8 @@ class Bench:
             self._record("fanout", self.fanout)
         if self.wanted("zoho"):
             self._record("zoho", self.zoho)
+        if "storm" in self.only:  # not part of the timed full run
+            self._record("storm", self.storm)
         return self.results
 
     def slice_range(self, calls: int) -> tuple[dt.datetime | None, dt.datetime | None, int]:
@@ -325,6 +342,51 @@ class Bench:
         }
         return self._finish(result, logs=logs)
 
+    def storm(self) -> dict[str, Any]:
+        from pipelines.warehouse import Warehouse
+
+        p = self.p
+        runs: dict[str, dict[str, Any]] = {}
+        for name, faults in (("clean", []), ("storm", STORM_FAULTS)):
+            world = ["--cc-calls-per-day", str(p.storm_calls_per_day // 2),
+                     "--zoho-calls-per-day", str(p.storm_calls_per_day // 2)]
+            with SandboxProcess(seed=SEED, users=p.storm_users, calls_per_day=p.storm_calls_per_day, days=p.storm_days,
+                                start=iso(self.start), rate_limits=False, extra=world + faults) as sb, \
+                    workdir() as tmp:
+                env = {**sb.env(), **RAISED_CLIENT_LIMITS, "SOURCES__ZOHO_VOICE__REQUESTS_PER_MINUTE": "1000000"}
+                result = self._run(self._spec(f"storm_{name}", "sources", tmp, sources=STORM_SOURCES), env, sb)
+                served = sb.stats()
+                result["sandbox"] = {key: served[key] for key in ("total", "statuses", "faults")}
+                result["tables"] = table_contents(Warehouse.duckdb(tmp / "warehouse.duckdb",
+                                                                   pipelines_dir=tmp / "pipelines"))
+                runs[name] = result
+        clean, storm = runs["clean"], runs["storm"]
+        names = sorted(clean["tables"].keys() | storm["tables"].keys())
+        tables = {t: {"clean_rows": len(clean["tables"].get(t, [()])) - 1,
+                      "storm_rows": len(storm["tables"].get(t, [()])) - 1,
+                      "identical": clean["tables"].get(t) == storm["tables"].get(t)} for t in names}
+
+        def total(run: dict[str, Any], key: str) -> int:
+            return sum(stats.get(key, 0) for stats in run["stats_by_source"].values())
+
+        storm["storm"] = {
+            "outcomes": {source: r["outcome"] for source, r in storm["sources"].items()},
+            "errors": {source: r["error"] for source, r in storm["sources"].items() if r["error"]},
+            "clean_wall_s": clean["wall_s"],
+            "storm_wall_s": storm["wall_s"],
+            "slowdown": round(storm["wall_s"] / clean["wall_s"], 2) if clean["wall_s"] else 0.0,
+            "requests": {"clean": sum(r["requests"] for r in clean["sources"].values()),
+                         "storm": sum(r["requests"] for r in storm["sources"].values())},
+            "retries": total(storm, "_retries"),
+            "tokens": {"clean": total(clean, "_token"), "storm": total(storm, "_token")},
+            "sandbox_statuses": storm["sandbox"]["statuses"],
+            "faults_served": storm["sandbox"]["faults"],
+            "tables": tables,
+            "tables_identical": sum(t["identical"] for t in tables.values()),
+        }
+        del storm["tables"]
+        return self._finish(storm, calls=p.storm_calls_per_day * p.storm_days)
+
 
 def max_in_window(times: list[float], seconds: float) -> int:
     """The most events in any half-open window [t, t + seconds) of sorted `times`."""
@@ -335,3 +397,20 @@ def max_in_window(times: list[float], seconds: float) -> int:
             j += 1
         best = max(best, j - i)
     return best
+
+
+def table_contents(wh) -> dict[str, list[tuple]]:
+    """{dataset.table: [column names, then every row sorted]} of each data table of the three
+    sources' datasets, every column but dlt's own, as text (None -> "")."""
+    out = {}
+    for source in STORM_SOURCES:
+        dataset = wh.dataset(source)
+        for table in wh.tables(dataset):
+            if table.startswith("_dlt"):
+                continue
+            columns = sorted(c for c in wh.columns(dataset, table) if not c.startswith("_dlt"))
+            select = ", ".join(f'CAST("{c}" AS VARCHAR)' for c in columns)
+            rows = wh.query(f"SELECT {select} FROM {wh.qualified(dataset, table)}")
+            out[f"{dataset}.{table}"] = [tuple(columns)] + sorted(tuple("" if v is None else v for v in r)
+                                                                  for r in rows)
+    return out

@@ -344,7 +344,7 @@ def _calls_cc(cat: Catalog) -> str:
         joins.append(_first_queue_join(
             c("engagement_id", TEXT), f"{cat.table('zoom_contact_center', 'voice_call_queues')} x",
             key=qc("engagement_id", TEXT), order=qc("position", BIGINT),
-            queue_id=qc("queue_id", TEXT), queue_name=qc("queue_name", TEXT),
+            queue_id=f"COALESCE({qc('cc_queue_id', TEXT)}, {qc('queue_id', TEXT)})", queue_name=qc("queue_name", TEXT),
             where=f"COALESCE({qc('position', BIGINT)}, 0) >= 0"))
         queue_id, queue_name = "cq.queue_id", "cq.queue_name"
     direction = f"LOWER(TRIM({c('direction', TEXT)}))"
@@ -483,23 +483,25 @@ def _legs_zoom_legacy(cat: Catalog, legacy: str) -> str:
             + _outcome_join(cat, "m", "zoom_phone", g("result")))
 
 
-# Contact Center: flows, then queues, then agents, each in API order (`position`)
+# Contact Center: flows, then queues, then agents, each in API order (`position`); the queue id is
+# cc_queue_id (queue_id in tables loaded before Zoom renamed it)
 CC_LEG_TABLES = (
-    ("voice_call_flows", "flow", "flow_id", "flow_name", 1),
-    ("voice_call_queues", "call_queue", "queue_id", "queue_name", 2),
-    ("voice_call_agents", "agent", "user_id", "display_name", 3),
+    ("voice_call_flows", "flow", ("flow_id",), "flow_name", 1),
+    ("voice_call_queues", "call_queue", ("cc_queue_id", "queue_id"), "queue_name", 2),
+    ("voice_call_agents", "agent", ("user_id",), "display_name", 3),
 )
 
 
 def _legs_cc(cat: Catalog) -> str | None:
     parts = []
-    for table, kind, id_col, name_col, group in CC_LEG_TABLES:
+    for table, kind, id_cols, name_col, group in CC_LEG_TABLES:
         if not cat.has("zoom_contact_center", table):
             continue
         x = lambda n, t=None, _t=table: cat.col("zoom_contact_center", _t, "x", n, t)  # noqa: E731
+        target_id = f"COALESCE({', '.join(x(c, TEXT) for c in id_cols)}, NULL)"
         parts.append(
             f"SELECT {x('engagement_id', TEXT)} AS engagement_id, {group} AS grp, {x('position', BIGINT)} AS pos, "
-            f"'{kind}' AS target_type, {x(id_col, TEXT)} AS target_id, {x(name_col, TEXT)} AS target_name, "
+            f"'{kind}' AS target_type, {target_id} AS target_id, {x(name_col, TEXT)} AS target_name, "
             f"{x('source_account', TEXT)} AS source_account, "
             f"COUNT(*) OVER (PARTITION BY {x('engagement_id', TEXT)}) AS n_in_group, "
             f"ROW_NUMBER() OVER (PARTITION BY {x('engagement_id', TEXT)} ORDER BY {x('position', BIGINT)}) AS k "

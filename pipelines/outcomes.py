@@ -89,15 +89,19 @@ _RAW: dict[str, dict[str, tuple[str, ...]]] = {
     ZOOM_CONTACT_CENTER: {
         ANSWERED: (
             "completed",               # (doc sample enum, sandbox)
-            "transferred",             # answered by an agent, then transferred (sandbox)
+            "transferred",             # answered by an agent, then transferred (sandbox quirk)
             "overflowed",              # overflowed to another queue and handled there (sandbox)
+            "long_calls", "short_calls",  # completed calls by length (definition enum)
             "answered", "connected",
         ),
-        MISSED: ("missed", "no_answer", "ring_no_answer"),
-        VOICEMAIL: ("voicemail", "inbox"),
+        MISSED: ("missed", "no_answer", "ring_no_answer",
+                 "overflowed_to_disconnect"),  # overflow ended the call, nobody answered (definition enum)
+        VOICEMAIL: ("voicemail", "inbox",
+                    "overflowed_to_inbox"),    # overflowed to a voicemail inbox (definition enum, sandbox)
         ABANDONED: (
             "abandoned", "short_abandoned", "long_abandoned",   # (doc sample, sandbox)
             "hang_up_calls",           # consumer hung up (doc sample, sandbox)
+            "hold_abandoned", "abandon_quit", "callback_abandoned_by_consumer",  # (definition enum)
             "abandoned_in_queue", "canceled", "cancelled",
         ),
         REJECTED: ("declined", "rejected", "busy", "blocked"),

@@ -16,7 +16,7 @@ import signal
 import sys
 import threading
 
-from .config import SandboxConfig
+from .config import RETRY_AFTER_FORMS, SandboxConfig
 from .core import Sandbox
 
 
@@ -43,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--error-429-rate", type=float, default=0.0)
     p.add_argument("--malformed-rate", type=float, default=0.0)
     p.add_argument("--drop-rate", type=float, default=0.0)
+    p.add_argument("--error-429-retry-after", choices=RETRY_AFTER_FORMS, default=d.error_429_retry_after,
+                   help="Retry-After on the random 429s: seconds (1), date (HTTP date), none, or mixed")
+    p.add_argument("--token-expires-after", type=int, default=d.token_expires_after, metavar="N",
+                   help="an access token stops working after N data requests (0: never)")
     p.add_argument("--no-rate-limits", action="store_true", help="do not enforce Zoom/Zoho rate limits")
     p.add_argument("--zoom-light", type=int, default=d.zoom_rate_limits["light"])
     p.add_argument("--zoom-medium", type=int, default=d.zoom_rate_limits["medium"])
@@ -55,6 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--legacy-call-history-shape", action="store_true")
     p.add_argument("--no-quirks", action="store_true", help="serve only what the published definitions document (every switch in sandbox.config.QUIRKS off)")
     p.add_argument("--zoho-rows-added-per-page", type=int, default=0)
+    p.add_argument("--zoho-timezone", default=d.zoho_timezone,
+                   help="the Zoho org's time zone: reads fromDate/toDate given without a zone")
+    p.add_argument("--zoho-ignore-date-format", action="append", default=[], choices=("epoch_ms", "date", "datetime"),
+                   help="ignore fromDate/toDate written this way, as an account might (repeatable)")
+    p.add_argument("--zoom-missing-scope", action="append", default=[],
+                   help="a Zoom macro scope the app lacks, e.g. contact_center_report:read:admin (repeatable)")
+    p.add_argument("--zoom-missing-scope-status", type=int, default=d.zoom_missing_scope_status, choices=(401, 403))
     p.add_argument("--max-cached-calls", type=int, default=d.max_cached_calls)
     p.add_argument("--quiet", action="store_true", help="print only the URL line")
     return p
@@ -67,12 +78,15 @@ def config_from_args(a: argparse.Namespace) -> SandboxConfig:
         start=a.start, frozen=False if a.follow else None, host=a.host, port=a.port,
         latency_ms=a.latency_ms, jitter_ms=a.jitter_ms, error_5xx_rate=a.error_5xx_rate,
         error_429_rate=a.error_429_rate, malformed_rate=a.malformed_rate, drop_rate=a.drop_rate,
+        error_429_retry_after=a.error_429_retry_after, token_expires_after=a.token_expires_after,
         enforce_rate_limits=not a.no_rate_limits,
         zoom_rate_limits={"light": a.zoom_light, "medium": a.zoom_medium, "heavy": a.zoom_heavy},
         zoom_heavy_daily=a.zoom_heavy_daily, zoho_per_minute=a.zoho_per_minute, zoho_lockout_s=a.zoho_lockout_s,
         page_token_ttl_s=a.page_token_ttl_s, token_ttl_s=a.token_ttl_s,
         legacy_call_history_shape=a.legacy_call_history_shape,
         zoho_rows_added_per_page=a.zoho_rows_added_per_page, max_cached_calls=a.max_cached_calls,
+        zoho_timezone=a.zoho_timezone, zoho_ignored_date_formats=tuple(a.zoho_ignore_date_format),
+        zoom_missing_scopes=tuple(a.zoom_missing_scope), zoom_missing_scope_status=a.zoom_missing_scope_status,
     )
     return config.documented() if a.no_quirks else config
 

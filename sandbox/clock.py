@@ -143,11 +143,12 @@ class BadTime(ValueError):
     pass
 
 
-def parse_api_time(text: str) -> tuple[int, bool]:
+def parse_api_time(text: str, zone: dt.tzinfo | None = None) -> tuple[int, bool]:
     """Zoom/Zoho time parameter -> (epoch seconds, is_date_only).
 
     Accepts yyyy-mm-dd, yyyy-MM-ddTHH:mm:ssZ, ISO 8601 with an offset, and epoch
-    milliseconds given as digits (Zoho).
+    milliseconds given as digits (Zoho). A date or a time without a zone is read in
+    `zone` (default UTC).
     """
     text = (text or "").strip()
     if not text:
@@ -157,10 +158,32 @@ def parse_api_time(text: str) -> tuple[int, bool]:
     try:
         if len(text) == 10:
             d = dt.date.fromisoformat(text)
-            return calendar.timegm((d.year, d.month, d.day, 0, 0, 0, 0, 0, 0)), True
+            if zone is None:
+                return calendar.timegm((d.year, d.month, d.day, 0, 0, 0, 0, 0, 0)), True
+            return int(dt.datetime(d.year, d.month, d.day, tzinfo=zone).timestamp()), True
         value = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "+"))
     except ValueError as exc:
         raise BadTime(text) from exc
     if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
+        value = value.replace(tzinfo=zone or UTC)
     return int(value.timestamp()), False
+
+
+def offset_of(text: str | None) -> dt.tzinfo | None:
+    """The fixed offset a time parameter carries ("...-08:00" -> UTC-8); None for Z, a date or none."""
+    text = (text or "").strip()
+    if len(text) <= 10 or text.endswith("Z") or text.isdigit():
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text.replace(" ", "+"))
+    except ValueError:
+        return None
+    return value.tzinfo if value.utcoffset() else None
+
+
+def fmt_zoned(ts: int | float, zone: dt.tzinfo | None, utc_suffix: str = "Z") -> str:
+    """Epoch seconds in `zone` with its offset ('2026-11-19T02:00:00-08:00'); UTC (zone None) as
+    'YYYY-MM-DDTHH:MM:SS' + utc_suffix ('Z' or '+00:00')."""
+    if zone is None:
+        return fmt_ts(ts)[:-1] + utc_suffix
+    return dt.datetime.fromtimestamp(int(ts), zone).isoformat()

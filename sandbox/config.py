@@ -5,6 +5,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+RETRY_AFTER_FORMS = ("seconds", "date", "none", "mixed")  # error_429_retry_after
 
 # The sandbox's deliberate departures from the vendors' published definitions (tests/contract/openapi/),
 # each a switch that is on by default. `SandboxConfig.documented()` turns them all off: that world must
@@ -47,6 +50,10 @@ class SandboxConfig:
     error_429_rate: float = 0.0
     malformed_rate: float = 0.0
     drop_rate: float = 0.0
+    # Retry-After on the random 429s: "seconds" ("1"), "date" (an HTTP date 1-2 s ahead), "none", or
+    # "mixed" (each at random; a Zoho 429 always says when: without it the client must assume a lock-out)
+    error_429_retry_after: str = "seconds"
+    token_expires_after: int = 0      # an access token stops working after this many data requests (0: never)
     # limits ------------------------------------------------------------------
     enforce_rate_limits: bool = True
     zoom_rate_limits: dict[str, int] = field(default_factory=_zoom_limits)
@@ -56,6 +63,10 @@ class SandboxConfig:
     zoho_token_mints_per_10min: int = 10
     page_token_ttl_s: int = 900
     token_ttl_s: int = 3600
+    # scopes the Zoom app lacks (macro names, e.g. "contact_center_report:read:admin"): the Contact
+    # Center routes that need one answer this status (401 or 403) with code 4711, as Zoom does
+    zoom_missing_scopes: tuple[str, ...] = ()
+    zoom_missing_scope_status: int = 401
     # shapes and quirks -------------------------------------------------------
     legacy_call_history_shape: bool = False
     quirk_empty_last_page: bool = True
@@ -65,6 +76,11 @@ class SandboxConfig:
     quirk_late_arrivals: bool = True
     quirk_guide_fields: bool = True
     zoho_rows_added_per_page: int = 0
+    # Zoho publishes no fromDate/toDate format. The org's time zone reads a date or a time
+    # without a zone; a date format listed here ("epoch_ms", "date" = yyyy-mm-dd, "datetime" =
+    # yyyy-mm-dd HH:MM[:SS] or ISO) is ignored, as an account might: every log is listed
+    zoho_timezone: str = "UTC"
+    zoho_ignored_date_formats: tuple[str, ...] = ()
     # credentials -------------------------------------------------------------
     zoom_account_id: str = "sandbox-account"
     zoom_client_id: str = "sandbox-client-id"
@@ -85,8 +101,21 @@ class SandboxConfig:
             value = getattr(self, name)
             if not 0 <= value < 1_000_000:
                 raise ValueError(f"SandboxConfig.{name} must be in [0, 1000000)")
+        if self.error_429_retry_after not in RETRY_AFTER_FORMS:
+            raise ValueError(f"SandboxConfig.error_429_retry_after must be one of {', '.join(RETRY_AFTER_FORMS)}")
+        if self.token_expires_after < 0:
+            raise ValueError("SandboxConfig.token_expires_after must be >= 0 (0: tokens expire by time only)")
         if self.cc_queues < 1:
             raise ValueError("SandboxConfig.cc_queues must be >= 1")
+        if self.zoom_missing_scope_status not in (401, 403):
+            raise ValueError("SandboxConfig.zoom_missing_scope_status must be 401 or 403")
+        self.zoom_missing_scopes = tuple(self.zoom_missing_scopes)
+        self.zoho_ignored_date_formats = tuple(self.zoho_ignored_date_formats)
+        unknown = set(self.zoho_ignored_date_formats) - {"epoch_ms", "date", "datetime"}
+        if unknown:
+            raise ValueError(f"SandboxConfig.zoho_ignored_date_formats: unknown {sorted(unknown)}; "
+                             "choose from epoch_ms, date, datetime")
+        ZoneInfo(self.zoho_timezone)  # an unknown zone fails here
         limits = _zoom_limits()
         limits.update({k.lower(): int(v) for k, v in (self.zoom_rate_limits or {}).items()})
         self.zoom_rate_limits = limits

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import collections
 import datetime
+import math
 import random
 import threading
 from typing import Any
 
 from .cc import ContactCenter
-from .clock import SimClock, day_of, fmt_ts
+from .ccapi import ContactCenterApi
+from .clock import SimClock, day_of, fmt_ts, http_date
 from .config import SandboxConfig
 from .phone import FIXTURE, MAX_SPAN, OUT, PhoneWorld
 from .server import DROP, ApiError, HttpServer, Request, Response
@@ -94,11 +96,14 @@ class Sandbox:
         self.zoho_days = DayCache(self.zoho.generate, max(5_000, share // 4))
         self.zoom_api = ZoomApi(self)
         self.zoho_api = ZohoApi(self)
+        self.cc_api = ContactCenterApi(self)
         self._zoho_cache: collections.OrderedDict = collections.OrderedDict()
         self._fault_rng = random.Random(f"faults:{config.seed}")
         self._jitter_rng = random.Random(f"jitter:{config.seed}")
         self._faults: list[Fault] = []
+        self._token_uses: dict[str, int] = {}  # access token -> data requests made with it (token_expires_after)
         self.requests: collections.Counter[str] = collections.Counter()
+        self.faults_served: collections.Counter[str] = collections.Counter()  # fault kind -> answers it made
         self.request_log: list[tuple] = []
         self._server: HttpServer | None = None
         self.url = ""
@@ -179,6 +184,7 @@ class Sandbox:
         with self.lock:
             self.requests.clear()
             self.request_log.clear()
+            self.faults_served.clear()
 
     def inject_fault(self, route: str | None, kind: str, count: int = 1, after: int = 0) -> None:
         """Make the next `count` requests matching `route` (after skipping `after` of them) fail with `kind`.
@@ -227,8 +233,8 @@ class Sandbox:
                     if len(s) == 5 and s[4] == "sync" and s[3] in ("call_logs", "call_history"):
                         kind = "logs" if s[3] == "call_logs" else "history"
                         return (f"GET /phone/users/{{userId}}/{s[3]}/sync", "zoom", zoom.user_sync, (s[2], kind))
-            elif s == ["contact_center", "voice_calls"]:
-                return "GET /contact_center/voice_calls", "zoom", zoom.list_voice_calls, ()
+            elif s[0] in ("contact_center", "accounts"):
+                return self.cc_api.route(s)
             return None, "zoom", None, ()
         if p == "/oauth/token":
             return ZOOM_TOKEN, "zoom-token", zoom.token, ()
@@ -305,11 +311,16 @@ class Sandbox:
         if req.method != method:
             return Response(405, {"code": 405, "message": f"Method {req.method} not allowed."}, {"Allow": method})
         data_route = provider in ("zoom", "zoho")
+        zoho = provider in ("zoho", "zoho-token")
+        if data_route and self.config.token_expires_after:
+            self._use_token(req, zoho)
         fault = self._take_fault(req.method, template, req)
         kind = fault.kind if fault else None
-        if kind is None and data_route:
+        random_fault = kind is None and data_route
+        if random_fault:
             kind = self._random_fault()
-        zoho = provider in ("zoho", "zoho-token")
+        if kind and kind not in ANSWER_FAULTS and kind != "malformed":  # those two count when applied
+            self.faults_served[kind] += 1
         if kind == "drop":
             return DROP
         if kind in ("500", "503"):
@@ -318,8 +329,12 @@ class Sandbox:
             return zerr(status, "INTERNAL_ERROR", text) if zoho else err(status, status, text)
         if kind == "429":
             if zoho:
-                return zerr(429, "TOO_MANY_REQUESTS", "Too many requests.", {"Retry-After": "1"})
-            return self.zoom_api.qps_limited(LABELS.get(template, "light"), now)
+                resp = zerr(429, "TOO_MANY_REQUESTS", "Too many requests.", {"Retry-After": "1"})
+            else:
+                resp = self.zoom_api.qps_limited(LABELS.get(template, "light"), now)
+            if random_fault:
+                self._set_retry_after(resp, now, zoho)
+            return resp
         if kind == "429_daily":
             if zoho:
                 return self.zoho_api.lockout(now)
@@ -342,13 +357,38 @@ class Sandbox:
                 resp = handler(req, now)
         except ApiError as exc:
             resp = exc.response
-        if kind in ANSWER_FAULTS and not ANSWER_FAULTS[kind](resp, template):
-            # nothing to break in this answer (no item, fewer than two legs): keep the fault for the next one
-            self._faults.insert(0, Fault(template, kind, 1, 0))
+        if kind in ANSWER_FAULTS:
+            if ANSWER_FAULTS[kind](resp, template):
+                self.faults_served[kind] += 1
+            else:  # nothing to break in this answer (no item, fewer than two legs): keep it for the next one
+                self._faults.insert(0, Fault(template, kind, 1, 0))
         if kind == "malformed" and resp.status == 200:
+            self.faults_served[kind] += 1
             body = resp.encode()
             resp = Response(200, body=body[: max(1, len(body) // 2)], headers=resp.headers)
         return resp
+
+    def _use_token(self, req: Request, zoho: bool) -> None:
+        """token_expires_after: the access token's next data request after that many finds it
+        expired (the vendor's own 401), as if its lifetime had ended."""
+        token = req.headers.get("authorization", "").partition(" ")[2].strip()
+        if not token:
+            return
+        uses = self._token_uses[token] = self._token_uses.get(token, 0) + 1
+        if uses > self.config.token_expires_after and (self.zoho_api if zoho else self.zoom_api).tokens.pop(token, None):
+            self.faults_served["token_expired"] += 1
+
+    def _set_retry_after(self, resp: Response, now: float, zoho: bool) -> None:
+        """The Retry-After of a random 429 in the configured form (error_429_retry_after)."""
+        form = self.config.error_429_retry_after
+        if form == "mixed":
+            form = self._fault_rng.choice(("seconds", "date") if zoho else ("seconds", "date", "none"))
+        if form == "date":
+            resp.headers["Retry-After"] = http_date(math.ceil(now) + 1)
+        elif form == "none" and not zoho:
+            resp.headers.pop("Retry-After", None)
+        else:
+            resp.headers["Retry-After"] = "1"
 
     def _random_fault(self) -> str | None:
         cfg = self.config
@@ -380,8 +420,12 @@ class Sandbox:
     def _admin_inner(self, req: Request, path: str) -> Response:
         q = {k: v[0] for k, v in req.query.items() if v}
         if path == "/_sandbox/stats":
+            statuses = collections.Counter(str(entry[4]) for entry in self.request_log)
             return Response(200, {"requests": dict(sorted(self.requests.items())),
-                                  "total": sum(self.requests.values()), "now": fmt_ts(self.clock.timestamp()),
+                                  "total": sum(self.requests.values()),
+                                  "faults": dict(sorted(self.faults_served.items())),
+                                  "statuses": dict(sorted(statuses.items())),
+                                  "now": fmt_ts(self.clock.timestamp()),
                                   "env": self.env(), "memory": self.memory_stats()})
         if path == "/_sandbox/advance" and req.method == "POST":
             self.clock.advance(days=float(q.get("days", 0)), hours=float(q.get("hours", 0)),

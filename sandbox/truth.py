@@ -10,11 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from .clock import fmt_ts, parse_instant
 from .phone import FIXTURE, as_user_call_log
 
 FAR = 1 << 40
+LIST_FILTERS = ("types", "sub_types", "number_types", "country_iso_codes", "queue_ids", "user_ids", "team_ids",
+                "engagement_id", "flow_ids", "channels")
 
 
 def _lo(value) -> int:
@@ -90,26 +93,61 @@ class Truth:
         return [as_user_call_log(x) for x in self._user_rows(user_id, "history")]
 
     # ------------------------------------------------------------------ Contact Center
-    def voice_calls(self, start: dt.datetime | str | None = None, end: dt.datetime | str | None = None,
-                    **filters: Any) -> list[dict[str, Any]]:
-        """Visible engagements (as served now: unfinished ones still "in_progress"), by start time.
-
-        filters: direction, distribution, consumer_number, engagement_id (str); types, number_types,
-        country_iso_codes, queue_ids, user_ids (str or list).
-        """
+    @staticmethod
+    def _cc_filters(filters: dict[str, Any]) -> dict[str, Any]:
+        """API filter names -> the sandbox's (cc_queue_ids/queue_id -> queue_ids, user_id -> user_ids, ...);
+        list filters take a list or a comma-separated string."""
+        aliases = {"cc_queue_ids": "queue_ids", "queue_id": "queue_ids", "user_id": "user_ids",
+                   "team_id": "team_ids", "channel": "channels"}
         f: dict[str, Any] = {}
         for k, v in filters.items():
             if v is None:
                 continue
-            if k in ("types", "number_types", "country_iso_codes", "queue_ids", "user_ids"):
+            k = aliases.get(k, k)
+            if k in LIST_FILTERS:
                 vals = [v] if isinstance(v, str) else list(v)
-                f[k] = sorted({x.strip() for s in vals for x in s.split(",") if x.strip()})
+                f[k] = sorted({x.strip() for s in vals for x in s.split(",") if x.strip()} | set(f.get(k, ())))
             else:
                 f[k] = v
+        return f
+
+    def voice_calls(self, start: dt.datetime | str | None = None, end: dt.datetime | str | None = None,
+                    view_type: str | None = None, **filters: Any) -> list[dict[str, Any]]:
+        """Visible engagements (as served now: unfinished ones still "in_progress"), by start time.
+
+        view_type None: as GET /contact_center/voice_calls renders them (times in "Z"); "summary" or
+        "detail": as the account route does (times "+00:00"; detail with sub_types and
+        voice_call_details). filters: direction, distribution, consumer_number, engagement_id (str);
+        types, sub_types, number_types, country_iso_codes, cc_queue_ids (or queue_ids), user_ids,
+        team_ids (str or list).
+        """
+        f = self._cc_filters(filters)
         sb = self.sb
         with sb.lock:
             now = self._now()
-            return [sb.cc.render(e, now) for e in sb.query_voice_calls(_lo(start), _hi(end), f, now)]
+            calls = sb.query_voice_calls(_lo(start), _hi(end), f, now)
+            if view_type is None:
+                return [sb.cc.render(e, now) for e in calls]
+            return [sb.cc.render(e, now, None, "+00:00", view_type == "detail") for e in calls]
+
+    def _closed(self, start, end, timezone: str | None, filters: dict[str, Any], render) -> list[dict[str, Any]]:
+        zone = None if timezone in (None, "", "UTC") else ZoneInfo(timezone)
+        sb = self.sb
+        with sb.lock:
+            found = sb.cc_api.closed_engagements(_lo(start), _hi(end), self._cc_filters(filters), self._now())
+            return [render(e, zone) for e in found]
+
+    def engagements(self, start: dt.datetime | str | None = None, end: dt.datetime | str | None = None,
+                    timezone: str | None = None, **filters: Any) -> list[dict[str, Any]]:
+        """The engagement dataset (GET /contact_center/analytics/dataset/historical/engagement) as served
+        now: closed engagements by start time, times in `timezone` (default UTC). filters: the API's
+        (engagement_id, direction, queue_id, user_id, team_id, channel)."""
+        return self._closed(start, end, timezone, filters, self.sb.cc.dataset_row)
+
+    def engagement_logs(self, start: dt.datetime | str | None = None, end: dt.datetime | str | None = None,
+                        timezone: str | None = None, **filters: Any) -> list[dict[str, Any]]:
+        """The engagement log (GET /contact_center/analytics/log/historical/engagement) as served now."""
+        return self._closed(start, end, timezone, filters, self.sb.cc.log_row)
 
     # ------------------------------------------------------------------ Zoho
     def zoho_logs(self, start: dt.datetime | str | None = None, end: dt.datetime | str | None = None):
@@ -166,16 +204,17 @@ class Truth:
             items = self.user_call_history(q.get("user_id", ""))
         elif name == "user_call_elements":
             items = self.user_call_elements(q.get("user_id", ""))
-        elif name == "voice_calls":
+        elif name in ("voice_calls", "engagements", "engagement_logs"):
             filters = {k: v for k, v in q.items() if k not in ("start", "end", "count_only")}
-            items = self.voice_calls(start, end, **filters)
+            items = getattr(self, name)(start, end, **filters)
         elif name == "zoho_logs":
             items = self.zoho_logs(start, end)
         elif name == "marketing_hotline":
             return self.marketing_hotline
         else:
             raise ValueError(f"unknown truth {name!r}; expected one of users, call_logs, call_log_legs, call_history, "
-                             "call_elements, user_call_logs, user_call_history, user_call_elements, voice_calls, zoho_logs, marketing_hotline")
+                             "call_elements, user_call_logs, user_call_history, user_call_elements, voice_calls, "
+                             "engagements, engagement_logs, zoho_logs, marketing_hotline")
         out: dict[str, Any] = {"count": len(items)}
         if q.get("count_only", "").lower() not in ("1", "true", "yes"):
             out["items"] = items

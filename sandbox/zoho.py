@@ -15,8 +15,11 @@ Rules as served (sandbox clock):
     Retry-After in seconds. Requests during the lock do not extend it.
   - `from` = 0-based offset (default 0), `size` default 10, capped at 100.
   - `fromDate` inclusive, `toDate` exclusive; both accept epoch milliseconds (digits),
-    yyyy-MM-dd and yyyy-MM-ddTHH:mm:ssZ. A date-only `toDate` includes that whole day.
-    Without them every visible log is listed. Empty parameter values are ignored.
+    yyyy-MM-dd, yyyy-MM-dd HH:mm[:ss] and ISO 8601 (yyyy-MM-ddTHH:mm:ssZ). A date or a time
+    without a zone is read in the org's zone (`zoho_timezone`, default UTC). A date-only
+    `toDate` includes that whole day. Without them every visible log is listed. Empty
+    parameter values are ignored. A format listed in `zoho_ignored_date_formats` ("epoch_ms",
+    "date", "datetime") is ignored, as some account might: every visible log is listed.
   - Filters: callType, departmentId / groupIds / numberIds (comma-separated ids),
     agent (agent id), isVoiceMail / isRecording (true = only those; both true = either).
     Also accepted: userNumber, isAllCountry, feedback, contact_name, campaignId.
@@ -32,7 +35,9 @@ from __future__ import annotations
 import collections
 import hashlib
 import math
+import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from .clock import DAY, BadTime, parse_api_time
 from .server import ApiError, Response
@@ -41,6 +46,23 @@ KNOWN_PARAMS = {"from", "size", "fromDate", "toDate", "numberIds", "userNumber",
                 "contact_name", "isAllCountry", "isVoiceMail", "isRecording", "departmentId", "groupIds",
                 "campaignId"}
 CALL_TYPES = {"incoming", "outgoing", "missed", "bridged", "forward"}
+
+
+LOCAL_TIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})?$")
+
+
+def date_kind(text: str) -> str:
+    """"epoch_ms", "date" or "datetime": the form a fromDate/toDate value is written in."""
+    text = text.strip()
+    if text.isdigit():
+        return "epoch_ms"
+    return "date" if len(text) == 10 else "datetime"
+
+
+def _iso(text: str) -> str:
+    """yyyy-MM-dd HH:mm -> yyyy-MM-ddTHH:mm (a space there is not a URL-decoded '+' offset)."""
+    text = text.strip()
+    return text.replace(" ", "T") if LOCAL_TIME.match(text) else text
 
 
 def zerr(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -142,14 +164,16 @@ class ZohoApi:
             raise bad("from")
         out["size"] = 10 if size < 1 else min(size, 100)
         lo, hi = None, None
-        if "fromDate" in q:
+        zone = ZoneInfo(self.cfg.zoho_timezone)
+        ignored = self.cfg.zoho_ignored_date_formats
+        if "fromDate" in q and date_kind(q["fromDate"]) not in ignored:
             try:
-                lo, _ = parse_api_time(q["fromDate"])
+                lo, _ = parse_api_time(_iso(q["fromDate"]), zone)
             except BadTime:
                 raise bad("fromDate") from None
-        if "toDate" in q:
+        if "toDate" in q and date_kind(q["toDate"]) not in ignored:
             try:
-                hi, date_only = parse_api_time(q["toDate"])
+                hi, date_only = parse_api_time(_iso(q["toDate"]), zone)
             except BadTime:
                 raise bad("toDate") from None
             if date_only:

@@ -17,8 +17,8 @@ Rules as served (all on the sandbox clock):
   ascending. Only calls already visible at the first page's time are listed; that
   instant travels in the page token, so paging a window is stable while late calls
   keep arriving (they show up when the window is read again).
-* Page tokens are stateless (base64 JSON: query, offset, first-page time, issue time,
-  signed). With a token, the query it carries is used (other parameters are ignored). After `page_token_ttl_s` they answer 400 code 300 "The next page token is
+* Page tokens (~53 characters: some definitions allow at most 100) carry a digest of the query
+  (kept here, the last 100,000), the offset, the first-page time and the issue time, signed. With a token, the query it carries is used (other parameters are ignored). After `page_token_ttl_s` they answer 400 code 300 "The next page token is
   invalid or expired.". With `quirk_empty_last_page`, an exactly full last page still
   carries a token, which leads to an empty page with an empty token.
 * `recording_status` on `/phone/call_history`: `recorded` / `non_recorded`; without it only
@@ -46,8 +46,10 @@ import collections
 import hashlib
 import json
 import math
+import struct
 from typing import Any
 
+from .cc import CC_ITEM_KEYS, CC_LABELS
 from .clock import DAY, BadTime, add_months, day_of, fmt_date, fmt_ts, http_date, parse_api_time
 from .phone import as_user_call_log
 from .server import ApiError, Response
@@ -61,7 +63,7 @@ LABELS = {
     "GET /phone/call_history": "heavy",
     "GET /phone/call_history/{callHistoryUuid}": "light",
     "GET /phone/users/{userId}/call_history/sync": "medium",
-    "GET /contact_center/voice_calls": "heavy",
+    **CC_LABELS,
 }
 # route -> (envelope keys that may hold the items, item key); no envelope: the answer is the item
 ITEM_KEYS = {
@@ -72,13 +74,14 @@ ITEM_KEYS = {
     "GET /phone/call_history": (("call_history",), "call_history_uuid"),
     "GET /phone/call_history/{callHistoryUuid}": ((), "call_history_uuid"),
     "GET /phone/users/{userId}/call_history/sync": (("call_elements",), "call_element_id"),
-    "GET /contact_center/voice_calls": (("voice_calls",), "engagement_id"),
+    **CC_ITEM_KEYS,
 }
 
 SCOPE = ("phone:read:admin phone_call_log:read:admin phone:read:list_call_logs:admin "
          "contact_center_voice_call:read:admin")
 EXPIRED_PAGE_TOKEN = {"code": 300, "message": "The next page token is invalid or expired."}
 MAX_KEY = 1 << 62
+PAGE_QUERIES_KEPT = 100_000
 
 
 def err(status: int, code: int, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -117,6 +120,7 @@ class ZoomApi:
         self.heavy_count = 0
         self._secret = hashlib.sha256(f"sandbox-page-token:{self.cfg.seed}".encode()).digest()[:16]
         self._query_cache: collections.OrderedDict = collections.OrderedDict()
+        self._page_queries: collections.OrderedDict = collections.OrderedDict()  # page tokens' queries
 
     # ------------------------------------------------------------------ auth
     def token(self, req, now: float) -> Response:
@@ -200,6 +204,29 @@ class ZoomApi:
         raw = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=") + "." + self._sign(raw)
 
+    def page_token(self, route: str, q: dict[str, Any], offset: int, as_of: float, size: int, now: float) -> str:
+        """A next_page_token of ~53 characters (some routes' definitions allow at most 100): the query
+        stays here under its digest (a bounded table: a token whose query was dropped has expired)."""
+        qid = hashlib.blake2b(json.dumps([route, q], sort_keys=True).encode(), digest_size=8).digest()
+        self._page_queries[qid] = (route, q)
+        self._page_queries.move_to_end(qid)
+        while len(self._page_queries) > PAGE_QUERIES_KEPT:
+            self._page_queries.popitem(last=False)
+        raw = qid + struct.pack(">IddH", offset, as_of, now, size)
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=") + "." + self._sign(raw)
+
+    def read_page_token(self, text: str, route: str) -> tuple[dict[str, Any], int, float, int, float] | None:
+        """-> (query, offset, as_of, size, issued) of a page token of `route`; None if unknown."""
+        try:
+            body, _, sig = text.strip().rpartition(".")
+            raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        except (ValueError, TypeError):
+            return None
+        if len(raw) != 30 or self._sign(raw) != sig or self._page_queries.get(raw[:8], ("",))[0] != route:
+            return None
+        offset, as_of, issued, size = struct.unpack(">IddH", raw[8:])
+        return self._page_queries[raw[:8]][1], offset, as_of, size, issued
+
     def decode_token(self, text: str) -> dict[str, Any] | None:
         try:
             body, _, sig = text.strip().rpartition(".")
@@ -212,22 +239,24 @@ class ZoomApi:
             return None
 
     # ------------------------------------------------------------------ windows
-    def window(self, req, now: float) -> dict[str, Any]:
-        f = (req.arg("from") or "").strip()
-        t = (req.arg("to") or "").strip()
+    def window(self, req, now: float, names: tuple[str, str] = ("from", "to"), zone=None) -> dict[str, Any]:
+        """The [lo, hi] of the `from`/`to` parameters (other `names` on some routes); a date or a
+        time without a zone is read in `zone` (default UTC)."""
+        f = (req.arg(names[0]) or "").strip()
+        t = (req.arg(names[1]) or "").strip()
         if not f:
             lo = int(now) - DAY
             hi = int(now)
             return {"lo": lo, "hi": hi, "from": fmt_ts(lo), "to": fmt_ts(hi)}
         try:
-            lo, _f_date = parse_api_time(f)
+            lo, _f_date = parse_api_time(f, zone)
         except BadTime:
-            raise ApiError(err(400, 300, f"Invalid parameter: from ({f}).")) from None
+            raise ApiError(err(400, 300, f"Invalid parameter: {names[0]} ({f}).")) from None
         if t:
             try:
-                hi, t_date = parse_api_time(t)
+                hi, t_date = parse_api_time(t, zone)
             except BadTime:
-                raise ApiError(err(400, 300, f"Invalid parameter: to ({t}).")) from None
+                raise ApiError(err(400, 300, f"Invalid parameter: {names[1]} ({t}).")) from None
             if t_date:
                 hi += DAY - 1
             to_echo = t
@@ -256,13 +285,15 @@ class ZoomApi:
 
     # ------------------------------------------------------------------ generic paged list
     def paged(self, req, now: float, route: str, parse, compute, render, envelope_key: str,
-              default_size: int, max_size: int) -> Response:
+              default_size: int, max_size: int, body=None) -> Response:
+        """One page of `compute(q, as_of)`. `body(q, page_items, as_of, next_token, size, total)`, when
+        given, renders the page and builds the whole answer (the Contact Center routes, sandbox/ccapi.py)."""
         tok = (req.arg("next_page_token") or "").strip()
         if tok:
-            p = self.decode_token(tok)
-            if p is None or p.get("r") != route or now - p["t"] > self.cfg.page_token_ttl_s:
+            p = self.read_page_token(tok, route)
+            if p is None or now - p[4] > self.cfg.page_token_ttl_s:
                 raise ApiError(err(400, EXPIRED_PAGE_TOKEN["code"], EXPIRED_PAGE_TOKEN["message"]))
-            q, offset, as_of, size = p["q"], p["o"], p["a"], p["s"]
+            q, offset, as_of, size, _ = p
         else:
             q = parse(req, now)
             offset, as_of = 0, now
@@ -280,21 +311,20 @@ class ZoomApi:
             self._query_cache.move_to_end(key)
         total = len(items)
         page_items = items[offset: offset + size]
-        page = [render(x, as_of) for x in page_items]
         end = offset + size
         if end < total or (self.cfg.quirk_empty_last_page and end == total):  # end == total: a full last page
-            next_token = self.encode_token({"r": route, "q": q, "o": end, "a": as_of, "s": size, "t": now})
+            next_token = self.page_token(route, q, end, as_of, size, now)
         else:
             next_token = ""
-        if route == "GET /contact_center/voice_calls":
-            body = {"next_page_token": next_token, "page_size": size, "total_records": total,
-                    "from": q["w"]["from"], "to": q["w"]["to"], envelope_key: page}
-        elif route == "GET /phone/users":
-            body = {"next_page_token": next_token, "page_size": size, "total_records": total, envelope_key: page}
+        if body is not None:
+            return Response(200, body(q, page_items, as_of, next_token, size, total))
+        page = [render(x, as_of) for x in page_items]
+        if route == "GET /phone/users":
+            answer = {"next_page_token": next_token, "page_size": size, "total_records": total, envelope_key: page}
         else:
-            body = {"from": q["w"]["from"], "to": q["w"]["to"], "page_count": math.ceil(total / size) if total else 0,
+            answer = {"from": q["w"]["from"], "to": q["w"]["to"], "page_count": math.ceil(total / size) if total else 0,
                     "page_size": size, "total_records": total, "next_page_token": next_token, envelope_key: page}
-        return Response(200, body)
+        return Response(200, answer)
 
     # ------------------------------------------------------------------ users
     def list_users(self, req, now) -> Response:
@@ -416,40 +446,3 @@ class ZoomApi:
             return Response(200, {"call_logs": items, "sync_token": self.encode_token(token)})
         return Response(200, {"call_logs": [as_user_call_log(x) for x in items], "call_elements": items,
                               "sync_token": self.encode_token(token)})
-
-    # ------------------------------------------------------------------ contact center
-    def list_voice_calls(self, req, now) -> Response:
-        sb = self.sb
-        cc = sb.cc
-
-        def parse(req, now):
-            q: dict[str, Any] = {"w": self.window(req, now)}
-            f: dict[str, Any] = {}
-            for name in ("direction", "distribution", "consumer_number", "engagement_id"):
-                v = (req.arg(name) or "").strip()
-                if v:
-                    f[name] = v
-            for name in ("types", "number_types", "country_iso_codes"):
-                vals = multi(req, name)
-                if vals:
-                    f[name] = sorted(set(vals))
-            for name, known, code, what in (("queue_ids", cc.queue_ids, 1201, "Queue"),
-                                            ("user_ids", cc.agent_ids | set(sb.directory.by_user_id), 1001, "User")):
-                vals = multi(req, name)
-                if not vals:
-                    continue
-                if len(vals) > 20:
-                    raise ApiError(err(400, 300, f"You can query up to 20 {name}."))
-                for v in vals:
-                    if v not in known and not (name == "queue_ids" and v == "none"):
-                        raise ApiError(err(404, code, f"{what} does not exist: {v}."))
-                f[name] = sorted(set(vals))
-            q["f"] = f
-            return q
-
-        def compute(q, as_of):
-            return sb.query_voice_calls(q["w"]["lo"], q["w"]["hi"], q["f"], as_of)
-
-        return self.paged(req, now, "GET /contact_center/voice_calls", parse, compute,
-                          lambda e, a: cc.render(e, a), "voice_calls", 10, 100)
-

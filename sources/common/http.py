@@ -199,18 +199,32 @@ class RateLimiter:
 
 @dataclass
 class RetryPolicy:
+    """How long a request keeps trying (the rules: docs/ARCHITECTURE.md, "HTTP layer").
+
+    Failures (5xx, timeouts, dropped connections, bodies that are not JSON) are retried
+    `max_retries` times per request; past that a request borrows retries from its client's
+    shared budget, which each successful answer tops up by `budget_per_success` (holding at
+    most `max_retries`). A throttle (a per-second 429, Zoho's short throttle) is waited out and
+    is not a failure. Whatever the mix, a request stops after `retry_cap` retries.
+    """
+
     max_retries: int = 6
     backoff_base: float = 1.0
     backoff_max: float = 60.0
     jitter: Callable[[], float] = field(default=random.random, repr=False)
+    budget_per_success: float = 0.1
 
-    def delay(self, retry: int, retry_after: float | None = None) -> float:
-        """Seconds to wait before retry number `retry` (1-based): the server's Retry-After when
-        given, else exponential backoff with jitter (50-100 % of base * 2**(retry-1)); always
-        capped at backoff_max."""
+    @property
+    def retry_cap(self) -> int:
+        return 4 * self.max_retries
+
+    def delay(self, level: int, retry_after: float | None = None) -> float:
+        """Seconds to wait before a retry: the server's Retry-After when given, else exponential
+        backoff with jitter (50-100 % of base * 2**(level-1); ApiClient's level is the smaller of
+        the request's own failures and the client's failure streak); always capped at backoff_max."""
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.backoff_max)
-        wait = self.backoff_base * 2 ** (retry - 1)
+        wait = self.backoff_base * 2 ** (level - 1)
         return min(self.backoff_max, wait * (0.5 + 0.5 * self.jitter()))
 
 
@@ -232,24 +246,71 @@ def parse_retry_after(value: str | None, now: dt.datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
+# --------------------------------------------------------------------------- outcomes
+# What an answer (or a failed send) means; ApiClient._retrying is the one loop acting on them.
+
+@dataclass(frozen=True)
+class Success:
+    value: Any  # parsed JSON (None for 204 / an empty body), or the token endpoint's response
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Send again, after `after` seconds (the server's Retry-After) or our backoff (None)."""
+
+    cause: str
+    after: float | None = None
+    status: int | None = None
+    throttled: bool = False  # the API asks us to slow down (429): not a failure
+    malformed: bool = False  # the body was not JSON: MalformedResponse if we give up
+
+
+@dataclass(frozen=True)
+class Reauth:
+    """The API refused the access token: get a new one and send again."""
+
+    status: int
+    code: Any
+    message: str
+
+
+@dataclass(frozen=True)
+class Quota:
+    """Daily limit or lock-out: stop, and pause the label's limiter until error.retry_at."""
+
+    error: QuotaExhausted
+
+
+@dataclass(frozen=True)
+class Fail:
+    error: ApiError
+
+
+Outcome = Success | Retry | Reauth | Quota | Fail
+
+
 # --------------------------------------------------------------------------- auth
 
 class _TokenAuth:
     """Caches one access token until shortly before it expires; one thread refreshes it.
 
     `token(post)` calls `post(url, data, basic_auth)` (the ApiClient's token request,
-    with its retries) only when no valid token is cached.
+    with its retries) only when no valid token is cached. `hint` (what to check when the token
+    endpoint refuses the credentials) and `refused_hint` (when the API refuses the tokens it
+    issued) are the vendor's.
     """
 
     vendor = ""
     scheme = ""
     hint = ""
+    refused_hint = ""
 
     def __init__(self, token_url: str, clock: Clock = REAL_CLOCK):
         self.token_url = token_url
         self.clock = clock
         self._state: tuple[str, float] | None = None  # (token, refresh at), swapped atomically
         self._issued: deque[str] = deque(maxlen=8)  # recent tokens, for redaction
+        self._accepted: deque[str] = deque(maxlen=8)  # recent tokens the API answered successfully
         self._lock = threading.Lock()
 
     def token(self, post: Callable[..., httpx.Response]) -> str:
@@ -269,11 +330,20 @@ class _TokenAuth:
             log.info("%s: new access token (valid %ds)", self.vendor, int(lifetime))
             return token
 
-    def invalidate(self, token: str) -> None:
-        """Drop `token` if it is still the cached one (many threads may report the same 401)."""
+    def accepted(self, token: str) -> None:
+        """The API answered a request made with `token` successfully."""
+        if token not in self._accepted:
+            with self._lock:
+                if token not in self._accepted:
+                    self._accepted.append(token)
+
+    def refused(self, token: str) -> bool:
+        """The API refused `token` (401): drop it if it is still the cached one (many threads may
+        report the same 401). True when it had worked before: it expired or was revoked."""
         with self._lock:
             if self._state and self._state[0] == token:
                 self._state = None
+            return token in self._accepted
 
     def header(self, token: str) -> dict[str, str]:
         return {"Authorization": f"{self.scheme} {token}"}
@@ -316,6 +386,8 @@ class ZoomS2SAuth(_TokenAuth):
     hint = ("check account_id, client_id and client_secret under [sources.zoom] in .dlt/secrets.toml "
             "(env SOURCES__ZOOM__ACCOUNT_ID, SOURCES__ZOOM__CLIENT_ID, SOURCES__ZOOM__CLIENT_SECRET), and that "
             "the Server-to-Server OAuth app is activated with the phone/contact_center read scopes")
+    refused_hint = ("Zoom issued access tokens but the API refused them: check that the Server-to-Server "
+                    "OAuth app is activated and has the phone/contact_center read scopes")
 
     def __init__(self, token_url: str, account_id: str, client_id: str, client_secret: str,
                  clock: Clock = REAL_CLOCK):
@@ -351,6 +423,9 @@ class ZohoRefreshAuth(_TokenAuth):
             "(env SOURCES__ZOHO_VOICE__CLIENT_ID, SOURCES__ZOHO_VOICE__CLIENT_SECRET, "
             "SOURCES__ZOHO_VOICE__REFRESH_TOKEN) and that data_centre (SOURCES__ZOHO_VOICE__DATA_CENTRE) "
             "is the one the refresh token was issued in")
+    refused_hint = ("Zoho issued access tokens but the API refused them: check that the refresh token has "
+                    "the ZohoVoice.call.READ scope and that base_url (SOURCES__ZOHO_VOICE__BASE_URL) is in "
+                    "the data centre it was issued in")
 
     def __init__(self, token_url: str, client_id: str, client_secret: str, refresh_token: str,
                  clock: Clock = REAL_CLOCK):
@@ -384,16 +459,12 @@ class ZohoRefreshAuth(_TokenAuth):
 
 # --------------------------------------------------------------------------- client
 
-_RETRY = "retry"
-_REAUTH = "reauth"
-
-
 class ApiClient:
     """One pooled httpx.Client per provider, with auth, per-label rate limiters and retries.
 
     stats(): {endpoint template: HTTP attempts sent} plus "_retries" (re-sends after a
-    failure, incl. the one after a 401), "_429" (429 answers received) and "_token"
-    (token requests sent).
+    failure, a throttle or a 401, token requests included), "_429" (429 answers received)
+    and "_token" (token requests sent).
     """
 
     def __init__(self, provider: str, base_url: str, auth: _TokenAuth, limiters: Mapping[str, RateLimiter],
@@ -416,7 +487,9 @@ class ApiClient:
             transport=transport,
         )
         self._stats: dict[str, int] = {"_retries": 0, "_429": 0, "_token": 0}
-        self._stats_lock = threading.Lock()
+        self._stats_lock = threading.Lock()  # also guards the two below
+        self._streak = 0  # attempts in a row, over all threads, that got no successful answer
+        self._budget = 0.0  # retries a request may borrow past max_retries (RetryPolicy)
 
     # -- public ------------------------------------------------------------
     def get(self, path: str, params: Any = None, *, label: str, endpoint: str | None = None) -> Any:
@@ -434,45 +507,24 @@ class ApiClient:
             raise ValueError(f"{self.provider}: unknown rate label {label!r}; known: {sorted(self.limiters)}")
         url = path if path.startswith(("http://", "https://")) else f"{self.base_url}/{path.lstrip('/')}"
         where = {"provider": self.provider, "method": method, "endpoint": endpoint}
-        retries = 0
-        reauthed = False
-        while True:
+
+        def attempt() -> tuple[Outcome, str]:
             try:
                 limiter.acquire()
             except QuotaExhausted as exc:
                 raise QuotaExhausted(exc.message, retry_at=exc.retry_at, hint=exc.hint, **where) from None
             token = self.auth.token(self._post_token)
             self._count(endpoint)
-            status, retry_after, malformed = None, None, False
             response, cause = self._send(method, url, params=params, headers=self.auth.header(token))
-            if response is not None:
-                status = response.status_code
-                outcome, value = self._classify(response, where, limiter, label)
-                if outcome is None:
-                    return value
-                if outcome == _REAUTH:
-                    self.auth.invalidate(token)
-                    if reauthed:
-                        code, message = value
-                        raise AuthError(message or "the API refused the access token twice", status=status,
-                                        code=code, hint=self.auth.hint, **where)
-                    reauthed = True
-                    self._count("_retries")
-                    log.warning("%s %s %s: access token refused (HTTP %s); refreshing it and retrying once",
-                                self.provider, method, endpoint, status)
-                    continue
-                cause, retry_after, malformed = value
-            retries += 1
-            if retries > self.retry.max_retries:
-                cls = MalformedResponse if malformed else RetriesExhausted
-                raise cls(f"gave up after {retries} attempts", status=status, cause=cause,
-                          hint=(f"the API kept failing; run again later, or raise max_retries / backoff_max "
-                                f"under [{self.config_section}]"), **where)
-            wait = self.retry.delay(retries, retry_after)
-            self._count("_retries")
-            log.warning("%s %s %s: %s; retry %d/%d in %.1fs", self.provider, method, endpoint,
-                        cause, retries, self.retry.max_retries, wait)
-            self.clock.sleep(wait)
+            if response is None:
+                return Retry(cause), token
+            if response.status_code == 429:
+                self._count("_429")
+            return self._classify(response, where, label), token
+
+        hint = (f"the API kept failing; run again later, or raise max_retries / backoff_max "
+                f"under [{self.config_section}]")
+        return self._retrying(attempt, where, "gave up", hint, limiter)
 
     def stats(self) -> dict[str, int]:
         with self._stats_lock:
@@ -490,6 +542,74 @@ class ApiClient:
     def __repr__(self) -> str:
         return (f"ApiClient(provider={self.provider!r}, base_url={self.base_url!r}, "
                 f"labels={sorted(self.limiters)}, auth={self.auth!r})")
+
+    # -- the retry loop ------------------------------------------------------
+    def _retrying(self, attempt: Callable[[], tuple[Outcome, str | None]], where: dict[str, str], gave_up: str,
+                  hint: str, limiter: RateLimiter | None = None) -> Any:
+        """Call `attempt()` (one send -> its outcome and the access token it used) until an outcome
+        is final. For API calls and the token request alike."""
+        policy = self.retry
+        # this request's retries so far, by kind (refusals: 401s on tokens that never worked)
+        throttles = failures = reauths = refusals = 0
+        while True:
+            outcome, token = attempt()
+            if isinstance(outcome, Success):
+                self._answered(token)
+                return outcome.value
+            if isinstance(outcome, Quota):
+                if limiter is not None and outcome.error.retry_at is not None:
+                    limiter.block_until(outcome.error.retry_at)  # other threads stop without sending
+                raise outcome.error
+            if isinstance(outcome, Fail):
+                raise outcome.error
+            if isinstance(outcome, Reauth):
+                reauths += 1
+                if not self.auth.refused(token or ""):
+                    refusals += 1  # the token never worked: a second such refusal is not an expiry
+                if refusals >= 2 or reauths > policy.retry_cap + 1:
+                    raise AuthError(outcome.message or "the API refused the access tokens it was given",
+                                    status=outcome.status, code=outcome.code, hint=self.auth.refused_hint,
+                                    **where)
+                self._count("_retries")
+                log.info("%s %s %s: access token refused (HTTP %s); getting a new one", *where.values(),
+                         outcome.status)
+                continue
+            if outcome.throttled:
+                throttles += 1
+            else:
+                failures += 1
+            if throttles + failures > policy.retry_cap or (failures > policy.max_retries and not self._borrow()):
+                error = MalformedResponse if outcome.malformed else RetriesExhausted
+                raise error(f"{gave_up} after {throttles + failures + reauths + 1} attempts", status=outcome.status,
+                            cause=outcome.cause, hint=hint, **where)
+            wait = policy.delay(min(throttles if outcome.throttled else failures, self._failed()), outcome.after)
+            self._count("_retries")
+            log.log(logging.INFO if outcome.throttled else logging.WARNING, "%s %s %s: %s; retry %d in %.1fs",
+                    *where.values(), outcome.cause, throttles + failures, wait)
+            self.clock.sleep(wait)
+
+    def _answered(self, token: str | None) -> None:
+        """A successful answer: the API is up (ends the failure streak, adds to the retry budget)."""
+        if token:
+            self.auth.accepted(token)
+        with self._stats_lock:
+            self._streak = 0
+            self._budget = min(self._budget + self.retry.budget_per_success, float(self.retry.max_retries))
+
+    def _failed(self) -> int:
+        """-> the client's failure streak including this one. Backoff grows with the smaller of a
+        request's own retries and this streak: a request that is only unlucky, while the other
+        threads get answers, waits as long as a first retry does."""
+        with self._stats_lock:
+            self._streak += 1
+            return self._streak
+
+    def _borrow(self) -> bool:
+        with self._stats_lock:
+            if self._budget < 1.0:
+                return False
+            self._budget -= 1.0
+            return True
 
     # -- internals -----------------------------------------------------------
     def _count(self, key: str) -> None:
@@ -509,32 +629,26 @@ class ApiClient:
             return None, f"connection error ({type(exc).__name__}: {self._redact(str(exc))})"
 
     def _post_token(self, url: str, data: dict[str, str], basic: tuple[str, str] | None) -> httpx.Response:
-        """The token request, retried on transport errors, 429 and 5xx like an API call."""
+        """The token request, retried on transport errors, 429 and 5xx like an API call; any other
+        answer is the auth's to read."""
         where = {"provider": self.provider, "method": "POST", "endpoint": "token"}
-        retries = 0
-        while True:
-            self._count("_token")
-            status, retry_after = None, None
-            response, cause = self._send("POST", url, data=data, auth=basic)
-            if response is not None:
-                status = response.status_code
-                if status != 429 and status < 500:
-                    return response
-                cause = f"HTTP {status}"
-                retry_after = parse_retry_after(response.headers.get("Retry-After"), self.clock.now())
-            retries += 1
-            if retries > self.retry.max_retries:
-                raise RetriesExhausted(f"no access token after {retries} attempts", status=status, cause=cause,
-                                       hint=f"the token endpoint {url} kept failing; run again later",
-                                       **where)
-            wait = self.retry.delay(retries, retry_after)
-            log.warning("%s token request: %s; retry %d/%d in %.1fs", self.provider, cause, retries,
-                        self.retry.max_retries, wait)
-            self.clock.sleep(wait)
 
-    def _classify(self, response: httpx.Response, where: dict, limiter: RateLimiter, label: str):
-        """(None, value) to return; (_REAUTH, (code, message)); (_RETRY, (cause, retry_after, malformed));
-        or raise."""
+        def attempt() -> tuple[Outcome, None]:
+            self._count("_token")
+            response, cause = self._send("POST", url, data=data, auth=basic)
+            if response is None:
+                return Retry(cause), None
+            status = response.status_code
+            if status == 429 or status >= 500:
+                after = parse_retry_after(response.headers.get("Retry-After"), self.clock.now())
+                return Retry(f"HTTP {status}", after, status, throttled=status == 429), None
+            return Success(response), None
+
+        return self._retrying(attempt, where, "no access token", f"the token endpoint {url} kept failing; "
+                              "run again later")
+
+    def _classify(self, response: httpx.Response, where: dict[str, str], label: str) -> Outcome:
+        """What an API answer means; the one place that decides what is retried, and how."""
         status = response.status_code
         zoho = self.auth.vendor == "zoho"
         raw = response.content
@@ -549,49 +663,47 @@ class ApiClient:
         message = self._redact(message)
         now = self.clock.now()
         retry_after = parse_retry_after(response.headers.get("Retry-After"), now)
-        if status == 429:
-            self._count("_429")
         zoho_error = zoho and isinstance(body, dict) and str(body.get("status", "")).lower() == "error"
+        cause = f"HTTP {status} {message}".strip()
 
         if status == 401:
-            return _REAUTH, (code, message)
+            return Reauth(status, code, message)
         if zoho and (status == 429 or (zoho_error and _is_lockout(f"{code} {message}"))):
-            seconds = retry_after if retry_after is not None else ZOHO_LOCKOUT_SECONDS
-            retry_at = now + dt.timedelta(seconds=seconds)
-            limiter.block_until(retry_at)
-            raise QuotaExhausted(
+            if retry_after is not None and retry_after <= self.retry.backoff_max:
+                return Retry(cause, retry_after, status, throttled=True)  # a throttle that says when: wait
+            retry_at = now + dt.timedelta(seconds=ZOHO_LOCKOUT_SECONDS if retry_after is None else retry_after)
+            return Quota(QuotaExhausted(
                 message or "too many requests: Zoho locked this client out", retry_at=retry_at,
                 status=status, code=code,
                 hint=(f"what was loaded is kept; run again after {retry_at.isoformat()} and keep "
                       f"requests_per_minute under [{self.config_section}] at or below Zoho's limit (30)"),
-                **where)
+                **where))
+        if status >= 500:
+            return Retry(cause, retry_after, status)
         if zoho_error:
             text = f"{code} {message}".lower()
             if "oauth" in text or "invalid_token" in text or "invalid token" in text:
-                return _REAUTH, (code, message)
-            raise ApiError(message, status=status, code=code,
-                           hint="see the Zoho Voice error code; the request was not retried", **where)
+                return Reauth(status, code, message)
+            return Fail(ApiError(message, status=status, code=code,
+                                 hint="see the Zoho Voice error code; the request was not retried", **where))
         if status == 429:
             kind = response.headers.get("X-RateLimit-Type", "").lower()
             if kind.startswith("daily") or "daily" in message.lower():
                 retry_at = now + dt.timedelta(seconds=retry_after) if retry_after is not None \
                     else next_utc_midnight(now)
-                limiter.block_until(retry_at)
-                raise QuotaExhausted(
+                return Quota(QuotaExhausted(
                     message or "daily rate limit reached", retry_at=retry_at, status=status, code=code,
                     hint=(f"Zoom's daily limit for '{label}' requests is spent; what was loaded is kept, "
                           f"run again after {retry_at.isoformat()}"),
-                    **where)
-            return _RETRY, (f"HTTP 429 {message}".strip(), retry_after, False)
-        if status >= 500:
-            return _RETRY, (f"HTTP {status} {message}".strip(), retry_after, False)
+                    **where))
+            return Retry(cause, retry_after, status, throttled=True)
         if status >= 300:
-            raise ApiError(message, status=status, code=code, hint=_hint_for(status), **where)
+            return Fail(ApiError(message, status=status, code=code, hint=_hint_for(status), **where))
         if status == 204 or not raw.strip():
-            return None, None
+            return Success(None)
         if not parsed:
-            return _RETRY, ("body is not valid JSON", None, True)
-        return None, body
+            return Retry("body is not valid JSON", None, status, malformed=True)
+        return Success(body)
 
 
 def _vendor_error(body: Any, raw: bytes) -> tuple[Any, str]:

@@ -20,7 +20,7 @@ from sources.common.shaping import flatten, rows_to_arrow
 from sources.common.windows import month_windows, to_utc
 
 from . import settings
-from .helpers import filter_params, iter_window_logs
+from .helpers import check_date_format, filter_params, iter_window_logs
 
 Ids = str | list[str] | None  # one id, "a,b", or a list
 
@@ -51,10 +51,12 @@ def zoho_voice(
 
     `start_date` defaults to 180 days back (Zoho keeps older logs: set it earlier to get them);
     `end_date` makes a closed backfill range that leaves the nightly cursor alone.
-    Filters are sent only when set. `date_format` is how fromDate/toDate are written:
-    "epoch_ms" (default) or a strftime pattern in UTC such as "%Y-%m-%dT%H:%M:%SZ".
+    Filters are sent only when set. `date_format` is how fromDate/toDate are written: a
+    strftime pattern of a UTC time ("%Y-%m-%d", the default; "%Y-%m-%d %H:%M") or "epoch_ms";
+    a format the account ignores stops the run with an error that says what to try.
     """
     resources_arg(SOURCE, resources, settings.RESOURCES)
+    date_format = check_date_format(SOURCE, date_format)
     check_common(SOURCE, page_size=page_size, max_page_size=settings.MAX_PAGE_SIZE, lag_days=lag_days)
     start = date_arg(SOURCE, "start_date", start_date)
     end = date_arg(SOURCE, "end_date", end_date)

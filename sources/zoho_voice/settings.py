@@ -22,10 +22,18 @@ SETTLE = dt.timedelta(minutes=10)
 # reads of one window before giving up on a stable count (the lag re-reads it next run)
 MAX_WINDOW_READS = 3
 
-# fromDate/toDate as epoch milliseconds: exact to the millisecond, no time-zone guess (a
-# date-time text could be read in the org's zone), the same form Zoho uses for every time
-# it returns. A strftime pattern (e.g. "%Y-%m-%dT%H:%M:%SZ", in UTC) can be set instead.
-DATE_FORMAT = "epoch_ms"
+# fromDate/toDate: Zoho publishes no format for this endpoint. The default is the one public
+# clients send (yyyy-mm-dd), the only form seen honoured; Zoho's batch call-log API takes
+# "yyyy-mm-dd HH:MM"; "epoch_ms" (Zoho's form for the times it returns) is exact but no client
+# is seen to send it. A date (or a time without a zone) is widened to the whole days around the
+# window (helpers.request_range) and every row is kept by its own start_time, so the loaded range
+# is exact whatever the org's time zone; an ignored format stops the run (DateFilterIgnored).
+DATE_FORMAT = "%Y-%m-%d"
+# the formats to try, in that order, named in the error when the account ignores one
+DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M", "epoch_ms", "%Y-%m-%dT%H:%M:%SZ")
+# a returned row this far outside the asked range means the filter was ignored (beyond any
+# reading of the format in any time zone)
+IGNORED_FILTER_SLACK = dt.timedelta(days=1)
 
 COLUMNS = {
     "logid": TEXT,

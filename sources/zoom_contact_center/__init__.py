@@ -2,13 +2,17 @@
 
 Tables (all merged; every one has source_provider and source_account):
   voice_calls            one row per engagement, key `engagement_id`
-  voice_call_queues      (engagement_id, position) -> queue_id, queue_name
+  voice_call_queues      (engagement_id, position) -> cc_queue_id, queue_name
   voice_call_agents      (engagement_id, position) -> user_id, display_name
   voice_call_flows       (engagement_id, position) -> flow_id, flow_name
+  voice_call_rates       (engagement_id, position) -> rate (decimal): one per call leg
   voice_call_attributes  (engagement_id, attribute, position) -> value: one row per element of
-                         the string arrays call_legs, distributions, types and rates
+                         the string arrays call_legs, distributions, types (and sub_types)
+with view_type = "detail" (the account-scoped endpoint, GET /accounts/{accountId}/contact_center/voice_calls):
+  voice_call_legs        (engagement_id, position) -> one row per voice_call_details[] leg
+  voice_call_leg_agents  (engagement_id, leg_position, position) -> user_id, display_name
 `position` is the 0-based order in the API's array; child rows also carry the
-engagement's start_time. The string arrays are on voice_calls too, comma-joined
+engagement's start_time (a leg carries its own). The string arrays are on voice_calls too, comma-joined
 (`types` = 'external_call,external_conference_call'), for reading. To filter exactly,
 in DuckDB and Postgres alike, use the long table:
   SELECT v.* FROM voice_calls v WHERE v.engagement_id IN (SELECT engagement_id
@@ -27,9 +31,9 @@ from typing import Any
 import dlt
 import pyarrow as pa
 
-from sources.common.args import check_common, check_range, date_arg, resources_arg
+from sources.common.args import arg_error, check_common, check_range, date_arg, resources_arg
 from sources.common.changes import nightly_filter
-from sources.common.config import build_zoom_client
+from sources.common.config import build_zoom_client, setting
 from sources.common.http import ApiClient
 from sources.common.windows import clamp_lookback, lookback_start, month_windows, to_utc
 
@@ -60,10 +64,13 @@ def zoom_contact_center(
     direction: str | None = None,
     types: Ids = None,
     distribution: str | None = None,
+    cc_queue_ids: Ids = None,
     queue_ids: Ids = None,
     user_ids: Ids = None,
     number_types: Ids = None,
     country_iso_codes: Ids = None,
+    view_type: str = "summary",
+    detail_account_id: str | None = None,
     client: Any = None,
     clock: Any = None,
 ) -> Any:
@@ -71,16 +78,27 @@ def zoom_contact_center(
 
     `start_date` defaults to the API's six-month look-back; `end_date` makes a closed
     backfill range that leaves the nightly cursor alone. List filters take a list or a
-    comma-separated string; queue_ids / user_ids longer than 20 are split into requests.
+    comma-separated string; cc_queue_ids / user_ids longer than 20 are split into requests
+    (`queue_ids`, the deprecated name, still works: it is sent as cc_queue_ids).
+    `view_type = "detail"` reads the account-scoped endpoint of `detail_account_id` (default:
+    the Zoom app's [sources.zoom] account_id) and loads each call's legs (voice_call_legs).
     """
     resources_arg(SOURCE, resources, settings.RESOURCES, settings.TABLE_ALIASES)
     check_common(SOURCE, page_size=page_size, max_page_size=settings.MAX_PAGE_SIZE, lag_days=lag_days)
     start = date_arg(SOURCE, "start_date", start_date)
     end = date_arg(SOURCE, "end_date", end_date)
+    view = (view_type or "summary").strip().lower()
+    if view not in settings.VIEW_TYPES:
+        raise arg_error(SOURCE, "view_type", f"unknown {view_type!r}", f"choose from {list(settings.VIEW_TYPES)}")
     queries = filter_queries(
-        direction=direction, types=types, distribution=distribution, queue_ids=queue_ids,
-        user_ids=user_ids, number_types=number_types, country_iso_codes=country_iso_codes,
+        direction=direction, types=types, distribution=distribution, cc_queue_ids=cc_queue_ids,
+        queue_ids=queue_ids, user_ids=user_ids, number_types=number_types, country_iso_codes=country_iso_codes,
     )
+    path = settings.VOICE_CALLS_PATH
+    if view == "detail":
+        account = detail_account_id or setting("sources.zoom.account_id", secret=True, what="Zoom account id")
+        path = settings.ACCOUNT_VOICE_CALLS_PATH.format(account_id=str(account).strip())
+        queries = [[*query, ("view_type", "detail")] for query in queries]
     client = client or build_zoom_client(clock)
     clock = clock or client.clock
     start = start or lookback_start(clock.now())
@@ -91,8 +109,8 @@ def zoom_contact_center(
     )
     resource = dlt.resource(
         voice_calls, name="voice_calls", primary_key=settings.KEY, write_disposition="merge"
-    )(client, clock, account_name, int(page_size), queries, cursor)
-    return with_child_table_hints(resource)
+    )(client, clock, account_name, int(page_size), queries, path, cursor)
+    return with_child_table_hints(resource, detail=view == "detail")
 
 
 def voice_calls(
@@ -101,20 +119,23 @@ def voice_calls(
     account_name: str,
     page_size: int,
     queries: Sequence[Query],
+    path: str,
     # the default (not only the annotation) is what lets dlt find this argument: with
     # `from __future__ import annotations` dlt cannot resolve the annotation text
     start_time: dlt.sources.incremental[dt.datetime] = dlt.sources.incremental("start_time"),  # noqa: B008
 ) -> Iterator[pa.Table]:
-    """GET /contact_center/voice_calls (Heavy) by month windows; per page one Arrow table per table."""
+    """GET /contact_center/voice_calls, or the account-scoped detail view (`path`), both Heavy, by
+    month windows; per page one Arrow table per table."""
     now = to_utc(clock.now())
     start = clamp_lookback(to_utc(start_time.start_value), now, "zoom_contact_center.voice_calls")
     end = now if start_time.end_value is None else min(now, to_utc(start_time.end_value))
     changes = nightly_filter(start_time, start, now)
+    detail = path != settings.VOICE_CALLS_PATH
     seen: set[str] = set()
     for window in month_windows(start, end):
-        for page in iter_voice_call_pages(client, window, queries, seen=seen, page_size=page_size):
+        for page in iter_voice_call_pages(client, window, queries, seen=seen, page_size=page_size, path=path):
             if changes is not None:
                 page = [r for r in page if changes.changed(engagement_key(r), r, r.get("start_time"))]
             if not page:
                 continue
-            yield from page_tables(page, account_name)
+            yield from page_tables(page, account_name, detail)

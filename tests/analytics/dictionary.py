@@ -44,6 +44,10 @@ NOTES = {
     ("zoom_contact_center", "voice_call_flows", "engagement_id"): "**key** with position; -> voice_calls",
     ("zoom_contact_center", "voice_call_attributes", "engagement_id"):
         "**key** with attribute, position; -> voice_calls",
+    ("zoom_contact_center", "voice_call_rates", "engagement_id"): "**key** with position; -> voice_calls",
+    ("zoom_contact_center", "voice_call_legs", "engagement_id"): "**key** with position; -> voice_calls",
+    ("zoom_contact_center", "voice_call_leg_agents", "engagement_id"):
+        "**key** with leg_position, position; -> voice_call_legs",
     ("zoho_voice", "call_logs", "logid"): "**key** (one call)",
 }
 

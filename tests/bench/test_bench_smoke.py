@@ -35,3 +35,16 @@ def test_bench_toy_run_writes_a_complete_report(tmp_path):
     for goal in ("bulk rows/s", "peak RSS", "fan-out", "no-op", "Zoho"):
         assert goal in goals
     assert "goals (reported, not asserted)" in done.stdout
+
+
+def test_bench_toy_storm_compares_every_table_with_a_clean_run(tmp_path):
+    out = tmp_path / "storm.json"
+    done = subprocess.run([sys.executable, "-m", "bench", "--toy", "--only", "storm", "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    storm = json.loads(out.read_text())["scenarios"]["storm"]["storm"]
+    assert storm["outcomes"] == {"zoom_phone": "ok", "zoom_contact_center": "ok", "zoho_voice": "ok"}
+    assert storm["tables_identical"] == len(storm["tables"]) >= 10
+    assert all(t["clean_rows"] > 0 for t in storm["tables"].values())
+    assert storm["faults_served"]["429"] > 0 and storm["requests"]["storm"] > storm["requests"]["clean"]
+    assert "storm:" in done.stdout and "identical" in done.stdout

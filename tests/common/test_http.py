@@ -127,15 +127,31 @@ def test_401_code_124_refreshes_once_and_retries_once(server, clock):
     assert [r.headers["authorization"] for r in api_hits(server)] == ["Bearer tok-1", "Bearer tok-2"]
 
 
-def test_second_401_is_an_auth_error_naming_the_keys(server, clock):
+def test_second_new_token_refused_is_an_auth_error_naming_the_scopes_not_the_credentials(server, clock):
+    """Two freshly issued tokens refused before either worked: the token endpoint accepted the
+    credentials, so the error points at what the API checks (app activated, scopes)."""
     server.route("GET", "/v2/phone/call_logs/1", Reply(401, {"code": 124, "message": "Invalid access token."}))
     with zoom(server, clock) as client, pytest.raises(AuthError) as info:
         client.get("/phone/call_logs/1", label="light", endpoint=ITEM)
     assert len(api_hits(server)) == 2
     text = str(info.value)
     assert "zoom GET /phone/call_logs/{id}" in text and "HTTP 401" in text and "code 124" in text
-    assert "SOURCES__ZOOM__CLIENT_SECRET" in text
+    assert "scopes" in text and "SOURCES__ZOOM__CLIENT_SECRET" not in text
     assert info.value.status == 401 and info.value.code == 124
+
+
+def test_two_401s_in_one_request_after_a_token_that_worked_are_renewed(server, clock):
+    """tok-1 worked, then expired (401); tok-2 gets a 503, then a 401: an expiry again, not bad
+    credentials (issue 14.5: the second 401 used to fail the source)."""
+    expired = Reply(401, {"code": 124, "message": "Invalid access token."})
+    server.route("GET", "/v2/phone/call_logs/1", Reply(200, {}), expired, Reply(503, {}), expired,
+                 Reply(200, {"ok": 1}))
+    with zoom(server, clock) as client:
+        client.get("/phone/call_logs/1", label="light")
+        assert client.get("/phone/call_logs/1", label="light") == {"ok": 1}
+        assert client.stats()["_retries"] == 3
+    assert [r.headers["authorization"] for r in api_hits(server)] == [
+        "Bearer tok-1", "Bearer tok-1", "Bearer tok-2", "Bearer tok-2", "Bearer tok-3"]
 
 
 def test_zoom_token_endpoint_refusal_is_auth_error(server, clock):
@@ -191,6 +207,55 @@ def test_retries_exhausted_names_the_last_cause(server, clock):
     text = str(info.value)
     assert "zoom GET /phone/call_logs/{id}" in text and "HTTP 503" in text and "Service Unavailable" in text
     assert "max_retries" in text and "[sources.zoom]" in text
+
+
+def test_throttles_are_waited_out_and_do_not_use_up_the_retries(server, clock):
+    qps = Reply(429, {"code": 429, "message": "per-second rate limit"}, headers={"Retry-After": "1"})
+    server.route("GET", "/v2/phone/call_logs/1", *[qps] * 5, Reply(200, {"ok": 1}))
+    with zoom(server, clock, max_retries=2) as client:
+        assert client.get("/phone/call_logs/1", label="light") == {"ok": 1}
+    assert clock.sleeps == [1.0] * 5
+
+
+def test_endless_throttling_stops_at_four_times_max_retries(server, clock):
+    server.route("GET", "/v2/phone/call_logs/1", Reply(429, {"code": 429, "message": "per-second rate limit"}))
+    with zoom(server, clock, max_retries=2) as client, pytest.raises(RetriesExhausted) as info:
+        client.get("/phone/call_logs/1", label="light")
+    assert len(api_hits(server)) == 9 and "HTTP 429" in str(info.value)
+
+
+def test_failures_past_max_retries_borrow_from_the_budget_successes_earn(server, clock):
+    """max_retries=1; ten answers earn one retry: the next request survives two failures, the one
+    after (budget spent) gives up after two attempts as a fresh client would."""
+    server.route("GET", "/v2/ok", Reply(200, {}))
+    server.route("GET", "/v2/phone/call_logs/1", Reply(503, {}), Reply(503, {}), Reply(200, {"ok": 1}),
+                 Reply(503, {}), Reply(503, {}), Reply(200, {"ok": 2}))
+    with zoom(server, clock, max_retries=1) as client:
+        for _ in range(10):
+            client.get("/ok", label="light")
+        assert client.get("/phone/call_logs/1", label="light") == {"ok": 1}
+        with pytest.raises(RetriesExhausted):
+            client.get("/phone/call_logs/1", label="light")
+    assert len(api_hits(server)) == 5
+
+
+def test_backoff_stays_short_while_other_requests_get_answers(server):
+    """A request that is only unlucky (every other request of the client succeeds meanwhile)
+    waits like a first retry each time, not 1, 2, 4, 8 s: a page of details is not held by it."""
+    server.route("GET", "/v2/ok", Reply(200, {}))
+    server.route("GET", "/v2/phone/call_logs/1", *[Reply(500, {})] * 4, Reply(200, {"ok": 1}))
+
+    class BusyClock(FakeClock):  # while one request backs off, another thread gets an answer
+        def sleep(self, seconds):
+            super().sleep(seconds)
+            other = threading.Thread(target=client.get, args=("/ok",), kwargs={"label": "light"})
+            other.start()
+            other.join()
+
+    clock = BusyClock()
+    with zoom(server, clock, max_retries=4) as client:
+        assert client.get("/phone/call_logs/1", label="light") == {"ok": 1}
+    assert len(clock.sleeps) == 4 and all(0.5 <= s <= 1.0 for s in clock.sleeps), clock.sleeps
 
 
 def test_dropped_connection_and_truncated_json_are_retried(server, clock):
@@ -340,6 +405,23 @@ def test_zoho_lockout_is_quota_exhausted(server, clock, reply, seconds):
             client.get("/rest/json/zv/logs", label="default")
     assert len(server.hits("GET", "/rest/json/zv/logs")) == 1
     assert clock.sleeps == []
+
+
+def test_zoho_429_with_a_short_retry_after_is_a_throttle_waited_out(server, clock):
+    throttle = Reply(429, {"status": "ERROR", "code": "TOO_MANY_REQUESTS", "message": "Too many requests."},
+                     headers={"Retry-After": "1"})
+    server.route("GET", "/rest/json/zv/logs", throttle, throttle, Reply(200, {"logs": []}))
+    with zoho(server, clock) as client:
+        assert client.get("/rest/json/zv/logs", label="default") == {"logs": []}
+    assert clock.sleeps == [1.0, 1.0]
+
+
+def test_zoho_5xx_with_an_error_body_is_retried(server, clock):
+    server.route("GET", "/rest/json/zv/logs",
+                 Reply(503, {"status": "ERROR", "code": "INTERNAL_ERROR", "message": "Service Unavailable"}),
+                 Reply(200, {"logs": []}))
+    with zoho(server, clock) as client:
+        assert client.get("/rest/json/zv/logs", label="default") == {"logs": []}
 
 
 def test_zoho_401_refreshes_once(server, clock):

@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from sandbox import Sandbox, SandboxConfig
+from sandbox.clock import fmt_ts
 
 START = "2026-11-20T12:00:00Z"
 SMALL = dict(seed=11, users=6, calls_per_day=12, days=190, cc_calls_per_day=8, zoho_calls_per_day=8, start=START)
@@ -25,6 +26,19 @@ def make_sb():
     yield make
     for sb in started:
         sb.stop()
+
+
+@pytest.fixture
+def late_engagement():
+    """(started sandbox, engagement): a small world whose clock is one second after a late
+    Contact Center engagement first became visible (still unfinished); stopped afterwards."""
+    probe = Sandbox(SandboxConfig(**{**SMALL, "cc_calls_per_day": 40}))
+    late = next(e for day in range(probe.start_day - 2, probe.first_day, -1)
+                for e in probe.cc_days.get(day).calls if e.late)
+    sb = Sandbox(SandboxConfig(**{**SMALL, "cc_calls_per_day": 40, "start": fmt_ts(late.vis + 1),
+                                  "enforce_rate_limits": False})).start()
+    yield sb, late
+    sb.stop()
 
 
 @pytest.fixture

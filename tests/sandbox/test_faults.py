@@ -5,7 +5,7 @@ import json
 import httpx
 import pytest
 
-from .conftest import zoho_client, zoom_client
+from .conftest import zoho_client, zoho_token, zoom_client, zoom_token
 
 
 def test_status_faults_and_counting(sb, zoom):
@@ -133,3 +133,22 @@ def test_zoom_phone_endpoint_faults(sb, zoom):
     r = zoom.get(route, params={"sync_type": "ISync", "sync_token": first.json()["sync_token"]})
     assert r.status_code == 404 and r.json() == {"code": 300, "message": "The sync token is invalid or expired."}
     assert zoom.get(route, params={"sync_type": "ISync", "sync_token": first.json()["sync_token"]}).status_code == 200
+
+
+def test_a_token_expires_after_n_data_requests(make_sb):
+    sb = make_sb(token_expires_after=2)
+    headers = {"Authorization": f"Bearer {zoom_token(sb)}"}
+    codes = [httpx.get(sb.zoom_base_url + "/phone/users", headers=headers).status_code for _ in range(3)]
+    assert codes == [200, 200, 401]
+    headers = {"Authorization": f"Zoho-oauthtoken {zoho_token(sb)}"}
+    codes = [httpx.get(sb.zoho_base_url + "/rest/json/zv/logs", headers=headers).status_code for _ in range(3)]
+    assert codes == [200, 200, 401]
+
+
+def test_random_429s_mix_the_forms_of_retry_after(make_sb):
+    sb = make_sb(error_429_rate=1.0, error_429_retry_after="mixed")
+    with zoom_client(sb) as zoom, zoho_client(sb) as zoho:
+        zoom_forms = {zoom.get("/phone/users").headers.get("Retry-After", "none")[-3:] for _ in range(30)}
+        zoho_forms = {zoho.get("/rest/json/zv/logs").headers.get("Retry-After", "none")[-3:] for _ in range(30)}
+    assert zoom_forms == {"1", "GMT", "one"}
+    assert zoho_forms == {"1", "GMT"}  # a Zoho 429 without Retry-After would be its 10-minute lock-out

@@ -135,3 +135,30 @@ def test_rows_added_per_page_shift_offsets(make_sb):
         # the last 3 rows of page 1 come again at the top of page 2
         assert [x["logid"] for x in second["logs"][:3]] == [x["logid"] for x in first["logs"][7:]]
         assert len(sb.truth.zoho_logs()) == first["meta"]["total"] + 6
+
+
+def test_dates_without_a_zone_are_read_in_the_org_time_zone(make_sb):
+    sb = make_sb(zoho_timezone="America/Los_Angeles")
+    with zoho_client(sb) as zoho:
+        for params, start, end in (
+            ({"fromDate": "2026-11-10", "toDate": "2026-11-12"}, "2026-11-10T08:00:00Z", "2026-11-13T08:00:00Z"),
+            ({"fromDate": "2026-11-10 10:00", "toDate": "2026-11-12 09:30"}, "2026-11-10T18:00:00Z",
+             "2026-11-12T17:30:00Z"),
+            ({"fromDate": "2026-11-10T10:00:00Z", "toDate": "2026-11-12T09:30:00Z"}, "2026-11-10T10:00:00Z",
+             "2026-11-12T09:30:00Z"),
+        ):
+            body = zoho.get("/rest/json/zv/logs", params={**params, "size": 100}).json()
+            truth = sb.truth.zoho_logs(start, end)
+            assert body["meta"]["total"] == len(truth) > 5, params
+            assert body["logs"] == truth[:100], params
+
+
+def test_an_ignored_date_format_lists_every_log(make_sb):
+    sb = make_sb(zoho_ignored_date_formats=("epoch_ms",))
+    everything = len(sb.truth.zoho_logs())
+    window = len(sb.truth.zoho_logs("2026-11-10", "2026-11-12"))
+    with zoho_client(sb) as zoho:
+        ignored = zoho.get("/rest/json/zv/logs", params={"fromDate": "1794268800000", "toDate": "1794441600000"})
+        honoured = zoho.get("/rest/json/zv/logs", params={"fromDate": "2026-11-10", "toDate": "2026-11-11"})
+    assert ignored.json()["meta"]["total"] == everything > window
+    assert honoured.json()["meta"]["total"] == window > 0

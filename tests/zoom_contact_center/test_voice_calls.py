@@ -32,11 +32,12 @@ DUCKDB_TYPES = {
         "monitored": "BOOLEAN", "inbox": "BOOLEAN", "charge": "DECIMAL(18,6)", "caller_number": "VARCHAR",
         "types": "VARCHAR", "source_provider": "VARCHAR", "source_account": "VARCHAR",
     },
-    "voice_call_queues": {"engagement_id": "VARCHAR", "position": "BIGINT", "queue_id": "VARCHAR"},
+    "voice_call_queues": {"engagement_id": "VARCHAR", "position": "BIGINT", "cc_queue_id": "VARCHAR"},
     "voice_call_agents": {"engagement_id": "VARCHAR", "position": "BIGINT", "user_id": "VARCHAR"},
     "voice_call_flows": {"engagement_id": "VARCHAR", "position": "BIGINT", "flow_id": "VARCHAR"},
     "voice_call_attributes": {"engagement_id": "VARCHAR", "position": "BIGINT", "attribute": "VARCHAR",
                               "value": "VARCHAR"},
+    "voice_call_rates": {"engagement_id": "VARCHAR", "position": "BIGINT", "rate": "DECIMAL(18,6)"},
 }
 
 
@@ -74,7 +75,7 @@ def test_first_load_equals_api_totals_and_truth_then_rerun_reads_only_the_lag(sa
         assert {c: types.get(c) for c in DUCKDB_TYPES[table]} == DUCKDB_TYPES[table], table
 
     # values as the API gave them, typed
-    sample = next(e for e in truth if e["result"] == "transferred")
+    sample = next(e for e in truth if len(e["agents"]) == 2)  # a transfer
     row = query(warehouse, "SELECT start_time, end_time, total_duration, charge, recorded, monitored, inbox, "
                            f"types FROM voice_calls WHERE engagement_id = '{sample['engagement_id']}'")
     assert row == [(parse_ts(sample["start_time"]), parse_ts(sample["end_time"]), sample["total_duration"],
@@ -132,7 +133,9 @@ def test_late_completion_updates_the_engagement_and_loads_only_changes(sandbox_c
         ids = [r[0] for r in query(warehouse, "SELECT engagement_id FROM voice_calls")]
         assert len(ids) == len(set(ids)) == len(after)
         assert loaded_counts(pipeline)["voice_calls"] == len(changed)  # unchanged re-reads are skipped
-        for table, rows in expected_rows(list(after.values())).items():
+        expected = expected_rows(list(after.values()))
+        for table in CHILD_TABLES:
+            rows = expected[table]
             assert set(query(warehouse, CHILD_SELECT[table])) == rows, table
             assert query(warehouse, f"SELECT count(*) FROM {table}") == [(len(rows),)], table
 
@@ -182,7 +185,8 @@ def test_45_queue_ids_make_three_requests_per_window_and_load_the_union_once(san
         pipeline = load(warehouse, sb, client, start_date=start.isoformat(), end_date=end.isoformat(),
                         queue_ids=ids)
 
-        sent = [r["queue_ids"].split(",") for r in voice_call_requests(sb)]
+        sent = [r["cc_queue_ids"].split(",") for r in voice_call_requests(sb)]
+        assert not any("queue_ids" in r for r in voice_call_requests(sb))  # the deprecated name is not sent
         assert len(sent) == 3  # one window, three chunks of at most 20 ids, one page each
         assert all(len(chunk) <= 20 for chunk in sent) and sorted(sum(sent, [])) == ids
         loaded = [r[0] for r in query(warehouse, "SELECT engagement_id FROM voice_calls")]
@@ -194,7 +198,7 @@ def test_filters_from_configuration(sandbox_env, warehouse, monkeypatch):
     sb = sandbox_env
     start = days_ago(sb, 10)
     every = sb.truth.voice_calls(start, sb.clock.now())
-    queues = sorted({q["queue_id"] for e in every for q in e["queues"]})[:2]
+    queues = sorted({q["cc_queue_id"] for e in every for q in e["queues"]})[:2]
     monkeypatch.setenv("SOURCES__ZOOM_CONTACT_CENTER__QUEUE_IDS", ",".join(queues))
     monkeypatch.setenv("SOURCES__ZOOM_CONTACT_CENTER__DIRECTION", "inbound")
     monkeypatch.setenv("SOURCES__ZOOM_CONTACT_CENTER__TYPES", '["external_call", "external_conference_call"]')
@@ -209,7 +213,7 @@ def test_filters_from_configuration(sandbox_env, warehouse, monkeypatch):
     loaded = query(warehouse, "SELECT engagement_id, source_account FROM voice_calls")
     assert sorted(loaded) == sorted((e["engagement_id"], "eu-centre") for e in truth)
     (params,) = voice_call_requests(sb)
-    assert params["queue_ids"] == ",".join(queues)
+    assert params["cc_queue_ids"] == ",".join(queues)  # the deprecated `queue_ids` key still works
     assert params["direction"] == "inbound"
     assert params["types"] == ["external_call", "external_conference_call"]
 
