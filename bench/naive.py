@@ -46,11 +46,12 @@ class NaiveZoom:
         answer.raise_for_status()
         return answer.json() if answer.content else {}
 
-    def pages(self, path: str, items_key: str, start: dt.datetime, end: dt.datetime) -> Iterator[dict]:
+    def pages(self, path: str, items_key: str, start: dt.datetime, end: dt.datetime,
+              extra: dict[str, str] | None = None) -> Iterator[dict]:
         for window in month_windows(start, end):
             token = None
             while True:
-                params = {**zoom_range(*window), "page_size": PAGE_SIZE}
+                params = {**zoom_range(*window), "page_size": PAGE_SIZE, **(extra or {})}
                 if token:
                     params["next_page_token"] = token
                 body = self.get(path, params)
@@ -75,8 +76,9 @@ def naive_zoom_phone(api: NaiveZoom, start: dt.datetime, end: dt.datetime):
             yield {**leg, "call_log_id": call_log["id"], "leg_index": index}
 
     @dlt.resource(name="call_history", primary_key="call_history_uuid", write_disposition="merge")
-    def call_history():
-        yield from api.pages("/phone/call_history", "call_history", start, end)
+    def call_history():  # recording_status defaults to `recorded`: every call takes both values
+        for status in ("recorded", "non_recorded"):
+            yield from api.pages("/phone/call_history", "call_history", start, end, {"recording_status": status})
 
     @dlt.transformer(
         data_from=call_history, name="call_elements", primary_key="call_element_id", write_disposition="merge"

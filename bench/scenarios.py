@@ -44,6 +44,7 @@ from typing import Any
 
 from bench.harness import SandboxProcess, run_child, workdir
 from sources.common.windows import zoom_time as iso
+from sources.zoom_phone.settings import ALL_RESOURCES as ZOOM_PHONE_ALL
 
 SEED = 7
 BULK_RESOURCES = ["call_logs", "call_log_details", "call_history", "call_history_details"]
@@ -269,7 +270,8 @@ class Bench:
         with self._sandbox(p.fanout_calls, p.fanout_days, p.fanout_users, latency_ms=FANOUT_LATENCY_MS,
                            rate_limits=True, follow=True) as sb, workdir() as tmp:
             env = {**sb.env(), "SOURCES__ZOOM__RATE_LIMITS__LIGHT": str(LIGHT_BUDGET)}
-            spec = self._spec("fanout", "callpipe", tmp)
+            # both families, as before the legacy one left the defaults: it measures both fan-outs
+            spec = self._spec("fanout", "callpipe", tmp, resources=list(ZOOM_PHONE_ALL))
             # the clock runs: every leg visible when the run starts must be loaded; calls that
             # appear while it runs may or may not be (the next night takes them)
             expected = {table: sb.truth_count(table) for table in ("call_log_legs", "call_elements")}

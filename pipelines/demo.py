@@ -20,6 +20,7 @@ from pipelines.console import Console
 from pipelines.errors import EXIT_FAILED, EXIT_USAGE, UsageError, combine_exit_codes
 from pipelines.registry import SOURCES
 from pipelines.warehouse import Warehouse, WarehouseError
+from sources.zoom_phone.settings import ALL_RESOURCES as ZOOM_PHONE_ALL
 
 # the sandbox is local: no need to crawl at a real account's pace (real Business+: 40/20/10)
 DEMO_ZOOM_RATES = {"light": 400, "medium": 200, "heavy": 100}
@@ -179,6 +180,10 @@ def run_demo(args: argparse.Namespace, console: Console) -> int:
                       "30 requests/minute")
         plan = [(name, {"client_overrides": {"rate_limits": dict(DEMO_ZOOM_RATES)}} if spec.provider == "zoom"
                  else {}) for name, spec in SOURCES.items()]
+        # the legacy call logs, legs and user call-log sync are off by default (Zoom retired them);
+        # the demo shows both families, as an account with archives would configure it
+        plan = [(name, {**kwargs, "resources": list(ZOOM_PHONE_ALL)} if name == "zoom_phone" else kwargs)
+                for name, kwargs in plan]
         jobs, failed, code = _prepare_all(plan, "demo", console)
         if code == EXIT_USAGE:
             return code

@@ -32,7 +32,7 @@ class SourceSpec:
             settings = importlib.import_module(f"sources.{self.name}.settings")
         except ImportError:
             return None
-        for attr in ("DEFAULT_RESOURCES", "RESOURCES"):
+        for attr in ("ALL_RESOURCES", "DEFAULT_RESOURCES", "RESOURCES"):
             names = getattr(settings, attr, None)
             if names:
                 aliases = {**(getattr(settings, "RESOURCE_ALIASES", None) or {}), **(getattr(settings, "TABLE_ALIASES", None) or {})}

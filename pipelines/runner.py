@@ -12,6 +12,7 @@ format, records the run in the warehouse, and never raises: the outcome is in th
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import logging
 import os
 import socket
@@ -30,6 +31,7 @@ from pipelines import runs
 from pipelines.console import Console
 from pipelines.errors import (
     EXIT_TERMINATED,
+    FAILED,
     INTERRUPTED,
     OK,
     OUTCOME_EXIT,
@@ -45,6 +47,7 @@ from pipelines.registry import SourceSpec
 from pipelines.warehouse import Warehouse, quote_ident
 from sources.common import shaping
 from sources.common.args import source_arguments
+from sources.common.failures import ResourceFailures
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,7 @@ class Job:
     start: dt.datetime | None = None
     end: dt.datetime | None = None
     options: dict[str, Any] = field(default_factory=dict)  # prepare() arguments, for fresh()
+    failures: ResourceFailures | None = None  # resources that stopped alone (sources.common.failures)
 
     @property
     def name(self) -> str:
@@ -143,13 +147,16 @@ def prepare(
         kwargs["end_date"] = iso(end)
     if clock is not None:
         kwargs["clock"] = clock
+    failures = ResourceFailures(spec.name)
+    if "failures" in inspect.signature(function).parameters:
+        kwargs["failures"] = failures
     try:
         kwargs = {**source_arguments(spec.name, function, {**kwargs, "client": client}), **kwargs}
         source = shaping.fit_pages(function(client=client, **kwargs))
     except BaseException:
         client.close()
         raise
-    return Job(spec, command, source, client, resources, start, end, options)
+    return Job(spec, command, source, client, resources, start, end, options, failures)
 
 
 def _client_stats(client: Any) -> dict[str, int]:
@@ -240,6 +247,10 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
             if before is not None:
                 result.tables = _safe(console, "count the rows of this run", lambda: runs.table_counts(
                     wh, wh.dataset(name), before, result.load_ids, runs.unchanged_rows(extracted, job.source))) or {}
+        if job.failures:  # the other resources loaded; the run still failed
+            loaded = ", ".join(f"{t} {n}" for t, n in sorted(result.rows.items())) or "no new rows"
+            result.outcome = FAILED
+            result.error = wh.redact(f"{job.failures.describe()} (the other resources loaded: {loaded})")
     except BaseException as exc:  # noqa: BLE001 - every failure becomes this source's outcome
         # Ctrl-C / SIGTERM stop the whole command, even when dlt wrapped them in PipelineStepFailed
         stop = next((e for e in chain(exc) if isinstance(e, KeyboardInterrupt)), None)

@@ -18,6 +18,9 @@ QUIRKS = (
     "quirk_trailing_spaces",    # string values with trailing spaces (seen live)
     "quirk_missing_fields",     # documented fields absent on some rows (seen live)
     "quirk_late_arrivals",      # calls that become visible hours after they ended (seen live)
+    "quirk_guide_fields",       # legacy call-log fields Zoom's guide "Understand Zoom Phone call logs" shows
+                                # but the definition lacks: caller_location, a detail's answer_start_time,
+                                # log_details[] answer_start_time/call_type/caller_location/recording_*
 )
 
 
@@ -71,6 +74,7 @@ class SandboxConfig:
     quirk_trailing_spaces: bool = True
     quirk_missing_fields: bool = True
     quirk_late_arrivals: bool = True
+    quirk_guide_fields: bool = True
     zoho_rows_added_per_page: int = 0
     # Zoho publishes no fromDate/toDate format. The org's time zone reads a date or a time
     # without a zone; a date format listed here ("epoch_ms", "date" = yyyy-mm-dd, "datetime" =

@@ -24,7 +24,13 @@ from .zoom import ITEM_KEYS as ZOOM_ITEM_KEYS
 RETYPED_FIELD = "vendor_score"  # undeclared everywhere; faults field_number / field_text set it
 RETYPED_FIELD_FAULTS = ("field_number", "field_text")
 FAULT_KINDS = ("malformed", "500", "503", "429", "429_daily", "drop", "expired_page_token", "missing_key",
-               "zoho_lockout", "leg_removed", *RETYPED_FIELD_FAULTS)
+               "zoho_lockout", "leg_removed", "retired", "missing_scope", "expired_sync_token",
+               *RETYPED_FIELD_FAULTS)
+# Zoom answers of the Zoom Phone faults "retired" (an endpoint Zoom switched off), "missing_scope"
+# (the app lacks a scope) and "expired_sync_token" (a user sync's token is no longer valid)
+RETIRED = (404, 404, "This API is no longer available: Zoom retired it. Use the call history APIs.")
+MISSING_SCOPE = (400, 4711, "Invalid access token, does not contain scopes:[phone:read:list_call_logs:admin].")
+EXPIRED_SYNC_TOKEN = (404, 300, "The sync token is invalid or expired.")
 LEG_ARRAYS = ("log_details", "call_elements", "call_path")
 ZOHO_LOGS = "GET /rest/json/zv/logs"
 ZOOM_TOKEN = "POST /oauth/token"
@@ -188,7 +194,9 @@ class Sandbox:
 
         route: "GET /phone/call_logs", "GET /phone/call_logs/{id}", "GET /rest/json/zv/logs",
         "POST /oauth/token", ... (a "/v2" prefix and any {placeholder} name are accepted; "*" = any route).
-        "expired_page_token" only counts requests that carry a next_page_token; "missing_key" only
+        "expired_page_token" only counts requests that carry a next_page_token, "expired_sync_token"
+        (404 code 300) those that carry a sync_token; "retired" answers 404 (an endpoint Zoom switched
+        off), "missing_scope" 400 code 4711 (the app lacks a scope); "missing_key" only
         counts answers that have at least one item; "leg_removed" (a detail route) only counts
         answers with two or more legs, and drops the last one.
         """
@@ -278,11 +286,13 @@ class Sandbox:
             return None
         _, norm = normalize_route(template)
         has_token = bool((req.arg("next_page_token") or "").strip())
+        has_sync_token = bool((req.arg("sync_token") or "").strip())
         chosen = None
         for f in self._faults:
             if not f.matches(method, norm):
                 continue
-            if f.kind == "expired_page_token" and not has_token:
+            if (f.kind == "expired_page_token" and not has_token) or (
+                    f.kind == "expired_sync_token" and not has_sync_token):
                 continue
             if f.after > 0:
                 f.after -= 1
@@ -334,6 +344,9 @@ class Sandbox:
             return self.zoom_api.daily_limited(now)
         if kind == "expired_page_token":
             return err(400, EXPIRED_PAGE_TOKEN["code"], EXPIRED_PAGE_TOKEN["message"])
+        if kind in ("retired", "missing_scope", "expired_sync_token"):
+            return err(*{"retired": RETIRED, "missing_scope": MISSING_SCOPE,
+                         "expired_sync_token": EXPIRED_SYNC_TOKEN}[kind])
         if kind == "zoho_lockout":
             return self.zoho_api.lockout(now)
         try:
@@ -615,17 +628,15 @@ class Sandbox:
 
     # -- user-centric rows for the syncs
     def _user_rows_of(self, c, uidx: int, kind: str) -> list[int]:
-        users = c.users
-        if uidx not in users:
-            return []
+        """The user's rows of call c: call-log rows (their places in c.users) or legs (Leg.n)."""
         if kind == "history":
-            return [0]
-        return [i for i, x in enumerate(users) if x == uidx]
+            return self.phone.user_legs(c, uidx)
+        return [i for i, x in enumerate(c.users) if x == uidx]
 
     def _thunk(self, c, row: int, kind: str):
         phone = self.phone
         if kind == "history":
-            return lambda: phone.call_history(c)
+            return lambda: phone.user_call_element(c, row)
         return lambda: phone.user_row(c, row)
 
     def user_rows_before(self, uidx: int, kind: str, cursor: tuple | None, count: int, now: float) -> list:

@@ -9,7 +9,8 @@ how long). `legs()` expands it into the routing legs; the renderers derive:
 * call log details (`/phone/call_logs/{id}`): the log plus `log_details[]`;
 * call history (`/phone/call_history`): one item per call, keyed by `call_history_uuid`;
 * call elements (`/phone/call_history/{uuid}`): one per leg, ordered segment, node;
-* user-centric rows (`/phone/users/{id}/call_logs/sync`): one per user taking part.
+* user-centric rows (`/phone/users/{id}/call_logs/sync`): one per user taking part;
+* the user call-history sync (`/phone/users/{id}/call_history/sync`): the user's own legs.
 
 So the answering user is the same in every view: the leg with result
 "Call connected" / "answered", the `accepted_by` of the user rows.
@@ -58,12 +59,16 @@ MAX_SPAN = 6 * 3600          # no call lasts longer (talk is capped at 3 h, a tr
 LOG_RESULT = {"answered": "Call connected", "other": "Answered by Other Member", "no_answer": "No Answer",
               "voicemail": "Voicemail", "cancel": "Call Cancel", "forwarded": "Forwarded"}
 HISTORY_RESULT = {"answered": "answered", "no_answer": "no_answer", "cancel": "abandoned", "voicemail": "voicemail"}
-ELEMENT_RESULT = {"answered": ("answered", "answered_by_user"), "other": ("no_answer", "answered_by_other"),
-                  "no_answer": ("no_answer", "no_answer"), "voicemail": ("voicemail", "left_voicemail"),
-                  "cancel": ("abandoned", "caller_cancel"), "forwarded": ("forwarded", "routed")}
+# leg result -> (call element `result`, `result_reason`), values of the definition's enums. A routing
+# step (auto receptionist, queue, shared line passing the call on) is "connected", as Zoom answers
+# it; `result_reason` only says who else took the call.
+ELEMENT_RESULT = {"answered": ("answered", None), "other": ("no_answer", "answered_by_other"),
+                  "no_answer": ("no_answer", None), "voicemail": ("voicemail", None),
+                  "cancel": ("abandoned", None), "forwarded": ("connected", None)}
+# story events the definition names differently: the voicemail leg is a forward, a transfer a direct one
+ELEMENT_EVENT = {"voicemail": "forward", "transfer": "direct_transfer"}
+UNDOCUMENTED_REASON = "disconnect"  # quirk_unknown_enums: seen live on unanswered legs (API-NOTES)
 LEG_PATH = {"callQueue": "callQueue", "autoReceptionist": "autoReceptionist", "sharedLineGroup": "sharedLineGroup"}
-FORWARD_REASON = {"autoReceptionist": "auto_receptionist_menu", "callQueue": "call_queue_routing",
-                  "sharedLineGroup": "shared_line_ring_all"}
 RESULT_RANK = {"answered": 4, "voicemail": 3, "no_answer": 2, "cancel": 1, "other": 0, "forwarded": 0}
 
 FIXTURE = {
@@ -85,9 +90,23 @@ FIXTURE_TIME_OF_DAY = 23 * 3600 + 11 * 60 + 44   # 23:11:44Z as in the doc
 
 OPTIONAL_LOG = ("caller_did_number", "callee_did_number", "answer_start_time", "site", "recording_type",
                 "hold_time", "waiting_time", "client_code", "caller_country_code", "rate", "charge")
-OPTIONAL_LEG = ("caller_location", "site", "answer_start_time", "call_type")
+OPTIONAL_LEG = ("caller_location", "site", "answer_start_time", "call_type", "hold_time")
+# the call-log detail documents fewer fields than the list item (no owner, site, charge...)
+LOG_DETAIL_FIELDS = frozenset((
+    "id", "call_id", "call_type", "direction", "duration", "date_time", "path", "result", "department",
+    "cost_center", "caller_billing_reference_id", "has_recording", "has_voicemail",
+    *(f"{side}_{name}" for side in ("caller", "callee") for name in (
+        "country_code", "country_iso_code", "did_number", "name", "number", "number_type", "number_source")),
+))
+GUIDE_DETAIL_FIELDS = frozenset(("answer_start_time", "caller_location"))  # shown by the guide (quirk)
 OPTIONAL_HISTORY = ("caller_email", "callee_email", "department", "cost_center", "group_id",
                     "caller_country_code", "callee_country_code", "site_name")
+# summary fields of the call-history list item that its detail does not document
+LIST_ONLY = frozenset(("duration", "call_result", "recording_status", *(
+    f"{side}_{name}" for side in ("caller", "callee") for name in ("number_type", "country_iso_code", "country_code"))))
+# detail element fields the user sync's items do not have (they carry caller_/callee_ site and department)
+DETAIL_ELEMENT_ONLY = frozenset(("press_key", "segment", "node", "is_node", "site_id", "site_name", "department",
+                                 "cost_center", "waiting_time"))
 OPTIONAL_ELEMENT = ("operator_name", "department", "cost_center", "hold_time", "waiting_time", "site_name")
 OPTIONAL_USERROW = ("accepted_by", "charge", "rate", "site", "waiting_time", "hold_time", "client_code")
 
@@ -445,25 +464,27 @@ class PhoneWorld:
                 qi.result = "cancel"
                 qi.wait = t - g
         elif f == SHARED:
+            # the line rings every member at once: their legs share segment 0, node 1
             s = c.entry
             a = t0 + ring
             out.append(Leg(0, 0, 0, "incoming", s, t0, None, a, "forwarded"))
             for j, m in enumerate(c.rung):
                 u = users[m]
                 if j == len(c.rung) - 1:
-                    out.append(Leg(len(out), 0, j + 1, "ring_to_member", u, t0, a, a + talk, "answered",
+                    out.append(Leg(len(out), 0, 1, "ring_to_member", u, t0, a, a + talk, "answered",
                                    operator=s, is_node=True, hold=c.hold, rec=c.recorded))
                 else:
-                    out.append(Leg(len(out), 0, j + 1, "ring_to_member", u, t0, None, a, "other", operator=s,
+                    out.append(Leg(len(out), 0, 1, "ring_to_member", u, t0, None, a, "other", operator=s,
                                    is_node=True))
         elif f == TRANSFER:
             u1 = users[c.user]
             u2 = users[c.xfer]
             a = t0 + ring
             tx = a + talk
-            out.append(Leg(0, 0, 0, "incoming", u1, t0, a, tx, "answered", hold=c.hold))
+            # segments of a transferred call start at 1, as Zoom numbers them
+            out.append(Leg(0, 1, 0, "incoming", u1, t0, a, tx, "answered", hold=c.hold))
             a2 = tx + min(ring, 10)
-            out.append(Leg(1, 1, 0, "transfer", u2, tx, a2, a2 + c.talk2, "answered", log=1, operator=u1,
+            out.append(Leg(1, 2, 0, "transfer", u2, tx, a2, a2 + c.talk2, "answered", log=1, operator=u1,
                            rec=c.recorded))
         return out
 
@@ -529,7 +550,7 @@ class PhoneWorld:
         if c.inbound:
             row.update({
                 "caller_number": ext.number, "caller_number_type": 2, "caller_name": self._ext_name(c),
-                "caller_location": ext.location, "caller_did_number": ext.number,
+                "caller_did_number": ext.number,
                 "caller_country_code": ext.cc, "caller_country_iso_code": ext.iso,
                 "caller_number_source": "external",
                 "callee_number": str(owner.ext), "callee_number_type": 1, "callee_name": owner.name,
@@ -542,10 +563,12 @@ class PhoneWorld:
                 "caller_did_number": owner.did, "caller_country_code": site_cc,
                 "caller_country_iso_code": site_iso, "caller_number_source": "internal",
                 "callee_number": ext.number, "callee_number_type": 2, "callee_name": self._ext_name(c),
-                "callee_location": ext.location, "callee_did_number": ext.number,
+                "callee_did_number": ext.number,
                 "callee_country_code": ext.cc, "callee_country_iso_code": ext.iso,
                 "callee_number_source": "external",
             })
+        if c.inbound and self.cfg.quirk_guide_fields:
+            row["caller_location"] = ext.location
         charge, rate = self.log_charge(c, k)
         row.update({
             "direction": "inbound" if c.inbound else "outbound",
@@ -582,13 +605,15 @@ class PhoneWorld:
             if x.log != k or (x.event == "incoming" and x.target.kind != "user"):
                 continue
             t = x.target
+            guide = self.cfg.quirk_guide_fields
             leg: dict[str, Any] = {"id": x.leg_id or make_uuid(c.rs, K_LEG, x.n, c.day, c.idx),
                                    "date_time": fmt_ts(x.start)}
-            if x.answer is not None:
-                leg["answer_start_time"] = fmt_ts(x.answer)
-            leg["call_type"] = "voip"
-            if c.inbound:
-                leg["caller_location"] = c.ext.location
+            if guide:
+                if x.answer is not None:
+                    leg["answer_start_time"] = fmt_ts(x.answer)
+                leg["call_type"] = "voip"
+                if c.inbound:
+                    leg["caller_location"] = c.ext.location
             leg["duration"] = x.duration
             if isinstance(t, Entity):
                 leg["forward_to"] = {"extension_number": str(t.ext), "id": t.id, "name": t.name, "type": t.kind}
@@ -599,16 +624,16 @@ class PhoneWorld:
                     leg["path"] = "transfer"
                 site_e = t
             else:
-                leg["callee_number"] = t.number
                 leg["path"] = "pstn"
                 site_e = self.owner(c, k)
-            if x.rec:
+            if x.rec and guide:
                 leg["recording_id"] = FIXTURE["recording_id"] if c.fixture else hex32(c.rs, K_REC, 0x80 | x.n)
                 leg["recording_type"] = "Automatic"
             if x.result == "forwarded" and x.rec:
                 leg["result"] = "Auto Recorded"
             else:
                 leg["result"] = LOG_RESULT[x.result]
+            leg["hold_time"] = x.hold
             leg["site"] = {"id": self.d.sites[site_e.site][0], "name": self._site_name(c, site_e)}
             if self._quirk_missing(c):
                 drop_optional(leg, c.qsel >> 2, OPTIONAL_LEG)
@@ -616,8 +641,10 @@ class PhoneWorld:
         return out
 
     def call_log_detail(self, c: PhoneCall, k: int) -> dict[str, Any]:
+        """GET /phone/call_logs/{id}: the call log's documented detail fields plus `log_details[]`."""
         legs = self.legs(c)
-        row = self.call_log(c, k, legs)
+        keep = LOG_DETAIL_FIELDS | (GUIDE_DETAIL_FIELDS if self.cfg.quirk_guide_fields else frozenset())
+        row = {name: value for name, value in self.call_log(c, k, legs).items() if name in keep}
         row["log_details"] = self.log_detail_legs(c, k, legs)
         return row
 
@@ -641,12 +668,13 @@ class PhoneWorld:
             return self.d.users[c.user]
         return c.entry
 
-    def call_history(self, c: PhoneCall, legs: list[Leg] | None = None) -> dict[str, Any]:
+    def call_history(self, c: PhoneCall, legs: list[Leg] | None = None, legacy: bool = False) -> dict[str, Any]:
+        """Item of GET /phone/call_history (`legacy`: of its deprecated `call_logs[]`, keyed `id`)."""
         legs = legs if legs is not None else self.legs(c)
         first = legs[0]
         main = self._main_party(c)
         owner = self.owner(c, 0)
-        row: dict[str, Any] = {"call_history_uuid": c.history_uuid, "call_id": c.call_id,
+        row: dict[str, Any] = {"id" if legacy else "call_history_uuid": c.history_uuid, "call_id": c.call_id,
                                "connect_type": "external", "call_type": "general",
                                "direction": "inbound" if c.inbound else "outbound",
                                "international": c.ext.iso != site_country(owner.site)[0],
@@ -673,72 +701,97 @@ class PhoneWorld:
             drop_optional(row, c.qsel >> 1, OPTIONAL_HISTORY)
         return row
 
+    def _element(self, c: PhoneCall, x: Leg, owner: Entity, caller: dict[str, Any]) -> dict[str, Any]:
+        """Leg x as a `call_elements[]` item of the call-history detail."""
+        t = x.target
+        row: dict[str, Any] = {"call_element_id": make_uuid(c.rs, K_ELEMENT, x.n, c.day, c.idx),
+                               "call_id": c.call_id, "connect_type": "external", "call_type": "general",
+                               "direction": "inbound" if c.inbound else "outbound", "hide_caller_id": False,
+                               "end_to_end": False}
+        row.update(caller)
+        row.update(self._party("callee", t, c))
+        site_e = t if isinstance(t, Entity) else owner
+        if isinstance(t, Entity) and t.department:
+            row["department"] = t.department
+            row["cost_center"] = t.cost_center
+        row["site_id"] = self.d.sites[site_e.site][0]
+        row["site_name"] = self._site_name(c, site_e)
+        row["start_time"] = fmt_ts(x.start)
+        if x.answer is not None:
+            row["answer_time"] = fmt_ts(x.answer)
+        row["end_time"] = fmt_ts(x.end)
+        result, reason = ELEMENT_RESULT[x.result]
+        if c.quirks & Q_ENUM and self.cfg.quirk_unknown_enums and result in ("no_answer", "abandoned"):
+            reason = UNDOCUMENTED_REASON
+        row["event"] = ELEMENT_EVENT.get(x.event, x.event)
+        row["result"] = result
+        if reason:
+            row["result_reason"] = reason
+        if x.operator is not None:
+            op = x.operator
+            row.update({"operator_ext_number": str(op.ext), "operator_ext_id": op.ext_id,
+                        "operator_ext_type": HISTORY_EXT_TYPE[op.kind], "operator_name": op.name})
+        if x.press_key:
+            row["press_key"] = x.press_key
+        row.update({"segment": x.seg, "node": x.node, "is_node": int(x.is_node)})
+        if x.rec:
+            row["recording_id"] = FIXTURE["recording_id"] if c.fixture else hex32(c.rs, K_REC, 0x80 | x.n)
+            row["recording_type"] = "automatic"
+        row["hold_time"] = x.hold
+        row["waiting_time"] = x.wait
+        if x.vm:
+            row["voicemail_id"] = hex32(c.rs, K_VM, x.n)
+        if self._quirk_missing(c):
+            drop_optional(row, c.qsel >> 3, OPTIONAL_ELEMENT)
+        return row
+
     def call_elements(self, c: PhoneCall, legs: list[Leg] | None = None) -> list[dict[str, Any]]:
+        """`call_elements[]` of GET /phone/call_history/{uuid}: one per leg, by segment then node."""
         legs = legs if legs is not None else self.legs(c)
         owner = self.owner(c, 0)
-        uuid = c.history_uuid
-        call_id = c.call_id
-        direction = "inbound" if c.inbound else "outbound"
         caller = self._party("caller", c.ext if c.inbound else owner, c)
-        enum_quirk = c.quirks & Q_ENUM and self.cfg.quirk_unknown_enums
-        out = []
-        for x in sorted(legs, key=lambda leg: (leg.seg, leg.node)):
-            t = x.target
-            row: dict[str, Any] = {"call_element_id": make_uuid(c.rs, K_ELEMENT, x.n, c.day, c.idx),
-                                   "call_history_uuid": uuid, "call_id": call_id, "connect_type": "external",
-                                   "call_type": "general", "direction": direction, "hide_caller_id": False,
-                                   "end_to_end": False}
-            row.update(caller)
-            row.update(self._party("callee", t, c))
-            site_e = t if isinstance(t, Entity) else owner
-            if isinstance(t, Entity) and t.department:
-                row["department"] = t.department
-                row["cost_center"] = t.cost_center
-            row["site_id"] = self.d.sites[site_e.site][0]
-            row["site_name"] = self._site_name(c, site_e)
-            row["start_time"] = fmt_ts(x.start)
-            if x.answer is not None:
-                row["answer_time"] = fmt_ts(x.answer)
-            row["end_time"] = fmt_ts(x.end)
-            row["duration"] = x.duration
-            result, reason = ELEMENT_RESULT[x.result]
-            if x.result == "forwarded":
-                reason = FORWARD_REASON.get(t.kind, "routed")
-                if x.rec:
-                    reason = "auto_recorded"
-            if enum_quirk and result in ("no_answer", "abandoned"):
-                reason = "disconnect"
-            row["event"] = x.event
-            row["result"] = result
-            row["result_reason"] = reason
-            if x.operator is not None:
-                op = x.operator
-                row.update({"operator_ext_number": str(op.ext), "operator_ext_id": op.ext_id,
-                            "operator_ext_type": HISTORY_EXT_TYPE[op.kind], "operator_name": op.name})
-            if x.press_key:
-                row["press_key"] = x.press_key
-            row.update({"segment": x.seg, "node": x.node, "is_node": x.is_node})
-            if x.rec:
-                row["recording_id"] = FIXTURE["recording_id"] if c.fixture else hex32(c.rs, K_REC, 0x80 | x.n)
-            row["hold_time"] = x.hold
-            row["waiting_time"] = x.wait
-            if x.vm:
-                row["voicemail_id"] = hex32(c.rs, K_VM, x.n)
-            if self._quirk_missing(c):
-                drop_optional(row, c.qsel >> 3, OPTIONAL_ELEMENT)
-            out.append(row)
-        return out
+        return [self._element(c, x, owner, caller) for x in sorted(legs, key=lambda leg: (leg.seg, leg.node))]
 
     def call_history_detail(self, c: PhoneCall, legacy: bool) -> dict[str, Any]:
+        """GET /phone/call_history/{uuid}: the call's documented summary fields plus its legs, as
+        `call_elements[]` or (legacy shape) `call_path[]`, whose legs are keyed `id`."""
         legs = self.legs(c)
-        row = self.call_history(c, legs)
+        row = {name: value for name, value in self.call_history(c, legs).items() if name not in LIST_ONLY}
         elements = self.call_elements(c, legs)
         if legacy:
-            for e in elements:
-                del e["call_element_id"]
-            row["call_path"] = elements
+            row["call_path"] = [{"id": e.pop("call_element_id"), **e} for e in elements]
         else:
             row["call_elements"] = elements
+        return row
+
+    # -- the user call-history sync: the user's own legs
+    def user_legs(self, c: PhoneCall, user: int) -> list[int]:
+        """Leg numbers (Leg.n) of the call that are users[user]'s: the legs that rang them, or the
+        outbound call they placed."""
+        if user not in c.users:
+            return []
+        if c.flow == OUT:
+            return [0]
+        u = self.d.users[user]
+        return [x.n for x in self.legs(c) if x.target is u]
+
+    def user_call_element(self, c: PhoneCall, n: int) -> dict[str, Any]:
+        """Leg n as an item of `call_elements[]` of GET /phone/users/{id}/call_history/sync (its
+        `call_logs[]` holds the same legs keyed `id`, with `call_path_id`: see as_user_call_log)."""
+        legs = self.legs(c)
+        x = legs[n]
+        owner = self.owner(c, 0)
+        detail = self._element(c, x, owner, self._party("caller", c.ext if c.inbound else owner, c))
+        row: dict[str, Any] = {"call_element_id": detail.pop("call_element_id"), "call_history_uuid": c.history_uuid}
+        row.update((name, value) for name, value in detail.items() if name not in DETAIL_ELEMENT_ONLY)
+        for side, party in (("caller", c.ext if c.inbound else owner), ("callee", x.target)):
+            if isinstance(party, Entity):
+                row[f"{side}_site_id"] = self.d.sites[party.site][0]
+                if party.department:
+                    row[f"{side}_department"] = party.department
+                    row[f"{side}_cost_center"] = party.cost_center
+        row["talk_time"] = x.end - x.answer if x.answer is not None and x.result == "answered" else 0
+        row["wait_time"] = x.wait
         return row
 
     # -- user-centric rows (user call-log sync)
@@ -815,3 +868,10 @@ class PhoneWorld:
         if self._quirk_missing(c):
             drop_optional(row, c.qsel >> 4, OPTIONAL_USERROW)
         return row
+
+
+def as_user_call_log(element: dict[str, Any]) -> dict[str, Any]:
+    """A user-sync `call_elements[]` item as its `call_logs[]` twin: keyed `id`, the call's uuid as
+    `call_path_id` (the published example pairs them so)."""
+    row = dict(element)
+    return {"id": row.pop("call_element_id"), "call_path_id": row.pop("call_history_uuid"), **row}

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .clock import fmt_ts, parse_instant
-from .phone import FIXTURE
+from .phone import FIXTURE, as_user_call_log
 
 FAR = 1 << 40
 LIST_FILTERS = ("types", "sub_types", "number_types", "country_iso_codes", "queue_ids", "user_ids", "team_ids",
@@ -66,11 +66,11 @@ class Truth:
             return [self.sb.phone.call_history(c) for c in self._calls(start, end)]
 
     def call_elements(self) -> list[dict[str, Any]]:
-        """Every call element of every visible call (each carries its call_history_uuid)."""
+        """Every call element of every visible call, each with its call's `call_history_uuid` added."""
         out = []
         with self.sb.lock:
             for c in self._calls(None, None):
-                out.extend(self.sb.phone.call_elements(c))
+                out.extend({**e, "call_history_uuid": c.history_uuid} for e in self.sb.phone.call_elements(c))
         return out
 
     def _user_rows(self, user_id: str, kind: str) -> list[dict[str, Any]]:
@@ -84,8 +84,13 @@ class Truth:
         """The user's visible call-log rows, newest first (the order of FSync/BSync)."""
         return self._user_rows(user_id, "logs")
 
-    def user_call_history(self, user_id: str) -> list[dict[str, Any]]:
+    def user_call_elements(self, user_id: str) -> list[dict[str, Any]]:
+        """The user's legs as `call_elements[]` items of their call-history sync, newest call first."""
         return self._user_rows(user_id, "history")
+
+    def user_call_history(self, user_id: str) -> list[dict[str, Any]]:
+        """The same legs as `call_logs[]` items of the call-history sync (keyed `id`)."""
+        return [as_user_call_log(x) for x in self._user_rows(user_id, "history")]
 
     # ------------------------------------------------------------------ Contact Center
     @staticmethod
@@ -197,6 +202,8 @@ class Truth:
             items = self.user_call_logs(q.get("user_id", ""))
         elif name == "user_call_history":
             items = self.user_call_history(q.get("user_id", ""))
+        elif name == "user_call_elements":
+            items = self.user_call_elements(q.get("user_id", ""))
         elif name in ("voice_calls", "engagements", "engagement_logs"):
             filters = {k: v for k, v in q.items() if k not in ("start", "end", "count_only")}
             items = getattr(self, name)(start, end, **filters)
@@ -206,8 +213,8 @@ class Truth:
             return self.marketing_hotline
         else:
             raise ValueError(f"unknown truth {name!r}; expected one of users, call_logs, call_log_legs, call_history, "
-                             "call_elements, user_call_logs, user_call_history, voice_calls, engagements, engagement_logs, "
-                             "zoho_logs, marketing_hotline")
+                             "call_elements, user_call_logs, user_call_history, user_call_elements, voice_calls, "
+                             "engagements, engagement_logs, zoho_logs, marketing_hotline")
         out: dict[str, Any] = {"count": len(items)}
         if q.get("count_only", "").lower() not in ("1", "true", "yes"):
             out["items"] = items

@@ -21,8 +21,8 @@ Rules as served (all on the sandbox clock):
   (kept here, the last 100,000), the offset, the first-page time and the issue time, signed. With a token, the query it carries is used (other parameters are ignored). After `page_token_ttl_s` they answer 400 code 300 "The next page token is
   invalid or expired.". With `quirk_empty_last_page`, an exactly full last page still
   carries a token, which leads to an empty page with an empty token.
-* `recording_status` on `/phone/call_history`: without it BOTH recorded and
-  non-recorded calls are returned; `recorded` / `non_recorded` filter.
+* `recording_status` on `/phone/call_history`: `recorded` / `non_recorded`; without it only
+  recorded calls are returned (the definition's default `recorded`).
 * `type=missed` on `/phone/call_logs`: inbound call logs nobody answered.
 * `/phone/call_logs/{id}` accepts a call log id, or a call_id when that call has a
   single call log (a transferred call_id has two logs: 404 code 1001).
@@ -32,7 +32,11 @@ Rules as served (all on the sandbox clock):
   = the next `count` older rows (newest first, empty when none is left); ISync with a
   token = up to `count` rows that became visible after the token was issued, oldest
   (by visibility) first. A missing token makes BSync/ISync behave as FSync. `count`
-  defaults to 30 and is capped at 250. Tokens do not expire.
+  defaults to 30 and is capped at 250. Tokens do not expire (the `expired_sync_token`
+  fault answers 404 code 300). The call-log sync answers `call_logs[]` (one row per
+  call the user took part in); the call-history sync the user's legs twice, as
+  `call_logs[]` (keyed `id`, with `call_path_id`) and `call_elements[]` (keyed
+  `call_element_id`, with `call_history_uuid`).
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from typing import Any
 
 from .cc import CC_ITEM_KEYS, CC_LABELS
 from .clock import DAY, BadTime, add_months, day_of, fmt_date, fmt_ts, http_date, parse_api_time
+from .phone import as_user_call_log
 from .server import ApiError, Response
 from .world import K_HISTORY
 
@@ -66,9 +71,9 @@ ITEM_KEYS = {
     "GET /phone/call_logs": (("call_logs",), "id"),
     "GET /phone/call_logs/{id}": ((), "id"),
     "GET /phone/users/{userId}/call_logs/sync": (("call_logs",), "id"),
-    "GET /phone/call_history": (("call_history", "call_logs"), "call_history_uuid"),  # call_logs: legacy shape
+    "GET /phone/call_history": (("call_history",), "call_history_uuid"),
     "GET /phone/call_history/{callHistoryUuid}": ((), "call_history_uuid"),
-    "GET /phone/users/{userId}/call_history/sync": (("call_history", "call_logs"), "call_history_uuid"),
+    "GET /phone/users/{userId}/call_history/sync": (("call_elements",), "call_element_id"),
     **CC_ITEM_KEYS,
 }
 
@@ -383,11 +388,10 @@ class ZoomApi:
 
         def parse(req, now):
             q: dict[str, Any] = {"w": self.window(req, now), "tt": self._time_type(req)}
-            rs = (req.arg("recording_status") or "").strip()
-            if rs:
-                if rs not in ("recorded", "non_recorded"):
-                    raise ApiError(err(400, 300, f"Invalid field: recording_status ({rs})."))
-                q["recording_status"] = rs
+            rs = (req.arg("recording_status") or "").strip() or "recorded"  # the published default
+            if rs not in ("recorded", "non_recorded"):
+                raise ApiError(err(400, 300, f"Invalid field: recording_status ({rs})."))
+            q["recording_status"] = rs
             for name in ("direction", "site_id", "connect_type"):
                 v = (req.arg(name) or "").strip()
                 if v:
@@ -398,7 +402,7 @@ class ZoomApi:
             return sb.query_call_history(q["w"]["lo"], q["w"]["hi"], q, as_of)
 
         return self.paged(req, now, "GET /phone/call_history", parse, compute,
-                          lambda c, a: sb.phone.call_history(c), "call_logs" if legacy else "call_history",
+                          lambda c, a: sb.phone.call_history(c, legacy=legacy), "call_logs" if legacy else "call_history",
                           30, 300)
 
     def call_history_detail(self, req, now, uuid: str) -> Response:
@@ -438,5 +442,7 @@ class ZoomApi:
             rows = sb.user_rows_after(u.index, kind, mark, count, now)
             token["i"] = list(rows[-1][1]) if len(rows) == count else [now, MAX_KEY, 0, 0]
         items = [r[2]() for r in rows]
-        key = "call_logs" if (kind == "logs" or self.cfg.legacy_call_history_shape) else "call_history"
-        return Response(200, {key: items, "sync_token": self.encode_token(token)})
+        if kind == "logs":
+            return Response(200, {"call_logs": items, "sync_token": self.encode_token(token)})
+        return Response(200, {"call_logs": [as_user_call_log(x) for x in items], "call_elements": items,
+                              "sync_token": self.encode_token(token)})

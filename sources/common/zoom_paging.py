@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sources.common.http import ApiClient, ApiError
@@ -30,15 +30,24 @@ def is_expired_page_token(error: ApiError) -> bool:
     return error.status in (400, 404) and ("page token" in text or "next_page_token" in text)
 
 
-def pick_items(body: dict[str, Any], items_keys: Sequence[str]) -> list[dict[str, Any]]:
-    """The first present array among `items_keys` (e.g. call_history, then legacy call_logs)."""
+def pick_array(body: dict[str, Any], items_keys: Sequence[str]) -> tuple[str | None, list[dict[str, Any]]]:
+    """(name, items) of the first present array among `items_keys` (e.g. call_history, then the
+    legacy call_logs); (None, []) when none is."""
     for key in items_keys:
         items = body.get(key)
         if items is not None:
             if not isinstance(items, list):
                 raise InvalidRecord(f"'{key}' in the response is not a list but {type(items).__name__}")
-            return items
-    return []
+            return key, items
+    return None, []
+
+
+def with_key(items: list[dict[str, Any]], key: str, alias: str | None) -> list[dict[str, Any]]:
+    """Items of an array that names its key `alias` (a legacy array's `id`), as items keyed `key`."""
+    if not alias:
+        return items
+    return [{key: item[alias], **{k: v for k, v in item.items() if k != alias}} if alias in item else item
+            for item in items]
 
 
 def iter_window_pages(
@@ -51,8 +60,12 @@ def iter_window_pages(
     params: dict[str, Any] | list[tuple[str, Any]] | None = None,
     page_size: int = 300,
     label: str = "heavy",
+    key_aliases: Mapping[str, str] | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
-    """Yield the non-empty pages of items of one window, each item checked for `key`."""
+    """Yield the non-empty pages of items of one window, each item checked for `key`.
+
+    `key_aliases`: {array: its items' name for `key`} for arrays that spell it differently; their
+    items are yielded under `key`."""
     where = f"GET {path} {describe(window)}"
     base = list(params.items()) if isinstance(params, dict) else list(params or [])
     base += list(zoom_range(*window).items()) + [("page_size", page_size)]
@@ -73,7 +86,8 @@ def iter_window_pages(
             raise
         if not body:
             return
-        items = pick_items(body, items_keys)
+        array, items = pick_array(body, items_keys)
+        items = with_key(items, key, (key_aliases or {}).get(array or ""))
         fresh = []
         for item in items:
             item_key = str(require_key(item, key, where))

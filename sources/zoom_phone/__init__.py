@@ -1,18 +1,21 @@
 """Zoom Phone call records (dataset `zoom_phone`).
 
 Two families of the same shape, built from one machinery (helpers.py) and two specs
-(settings.CALL_LOGS, settings.CALL_HISTORY):
+(settings.CALL_HISTORY, settings.CALL_LOGS):
 
-  legacy (sunset by Zoom in 2026)        current
-  call_logs        key id                call_history       key call_history_uuid
-  call_log_legs    key id (+call_log_id, call_elements     key call_element_id
-                   leg_index)                               (+call_history_uuid, segment, node)
-  user_call_logs   key id (+user_id)     user_call_history  key (user_id, call_history_uuid)
-  users            key id
+  current (the default)                          legacy (retired by Zoom in 2026, by configuration)
+  call_history        key call_history_uuid      call_logs        key id
+  call_elements       key call_element_id        call_log_legs    key id (+call_log_id, leg_index)
+                      (+call_history_uuid, segment, node)
+  user_call_legs      key (user_id, id)          user_call_logs   key id (+user_id)
+  user_call_elements  key (user_id, call_element_id)
+  users               key id
 
-Lists are incremental on `date_time` / `start_time` (month windows, six-month look-back,
-a trailing `lag_days` re-read); the detail transformers fetch one detail per new or
-changed call; the user syncs keep one sync token per user in resource state.
+Lists are incremental on `start_time` / `date_time` (month windows, six-month look-back,
+a trailing `lag_days` re-read; call history once per `recording_status`); the detail
+transformers fetch one detail per new or changed call; the user syncs keep one sync token
+per user in resource state. A resource whose endpoint is gone or out of scope stops alone
+(sources.common.failures): the others load.
 """
 
 # no `from __future__ import annotations` here: dlt finds the incremental argument by its
@@ -27,6 +30,7 @@ import pyarrow as pa
 from sources.common.args import arg_error, check_common, check_range, date_arg, resources_arg
 from sources.common.changes import nightly_filter
 from sources.common.config import build_zoom_client
+from sources.common.failures import ResourceFailures
 from sources.common.http import ApiClient, ApiError
 from sources.common.windows import lookback_start, to_utc
 
@@ -48,13 +52,17 @@ def zoom_phone(
     account_name: str = "default",
     client: ApiClient | None = None,
     clock: Any = None,
+    failures: ResourceFailures | None = None,
 ) -> Any:
-    """Zoom Phone call logs, call history, their legs and the per-user syncs.
+    """Zoom Phone call history, its legs and the per-user syncs; the legacy call logs on request.
 
+    `resources` defaults to the call-history family and users (settings.DEFAULT_RESOURCES).
     `start_date` defaults to six months back (the API's look-back); `end_date` makes a
-    closed backfill range that leaves the nightly cursors and sync tokens alone.
+    closed backfill range that leaves the nightly cursors and sync tokens alone. `failures`
+    collects the resources that stopped on a gone or forbidden endpoint (the runner passes one).
     """
-    wanted = resources_arg(SOURCE, resources, settings.DEFAULT_RESOURCES, settings.RESOURCE_ALIASES)
+    wanted = (set(settings.DEFAULT_RESOURCES) if resources is None else
+              resources_arg(SOURCE, resources, settings.ALL_RESOURCES, settings.RESOURCE_ALIASES))
     check_common(SOURCE, page_size=page_size, max_page_size=settings.MAX_PAGE_SIZE, lag_days=lag_days)
     if int(detail_workers) < 1:
         raise arg_error(SOURCE, "detail_workers", f"{detail_workers} is below 1", "type 1 or more")
@@ -64,24 +72,31 @@ def zoom_phone(
     clock = clock or client.clock
     start = start or lookback_start(clock.now())
     check_range(SOURCE, start, end)
+    failures = failures if failures is not None else ResourceFailures(SOURCE)
 
-    users = dlt.resource(users_pages, name="users", primary_key="id", write_disposition="merge")(
-        client, account_name)
+    users = dlt.resource(failures.contain(users_pages, "users"), name="users", primary_key="id",
+                         write_disposition="merge")(client, account_name)
     users.selected = "users" in wanted
     out = [users]
     for fam in settings.FAMILIES:
+        # a list and its details stop together, so the list's cursor never passes legs not loaded
+        group = (fam.table, fam.detail_resource)
         cursor = dlt.sources.incremental(fam.cursor, initial_value=start, end_value=end,
                                          lag=float(lag_days) * 86400, primary_key=(),
                                          on_cursor_value_missing="include")
-        calls = dlt.resource(account_calls, name=fam.table, primary_key=fam.key,
-                             write_disposition="merge")(client, clock, fam, account_name, int(page_size), cursor)
+        calls = dlt.resource(failures.contain(account_calls, fam.table, group), name=fam.table,
+                             primary_key=fam.key, write_disposition="merge")(
+            client, clock, fam, account_name, int(page_size), cursor)
         calls.selected = fam.table in wanted
         # merge_key = the parent: a re-fetched call's legs replace the ones loaded before, so a leg
         # the vendor dropped from the call does not linger (delete-insert deletes by either key)
-        details = dlt.transformer(call_details, name=fam.detail_resource, table_name=fam.child_table,
+        details = dlt.transformer(failures.contain(call_details, fam.detail_resource, group),
+                                  name=fam.detail_resource, table_name=fam.child_table,
                                   primary_key=fam.child_key, merge_key=fam.parent_column,
                                   write_disposition="merge")(client, fam, int(detail_workers), account_name)
-        sync = dlt.transformer(user_sync, name=fam.sync_resource, primary_key=list(fam.sync_key),
+        first = fam.sync_arrays[0]
+        sync = dlt.transformer(failures.contain(user_sync, fam.sync_resource), name=fam.sync_resource,
+                               table_name=first.table, primary_key=list(first.keys),
                                write_disposition="merge")(client, fam, start, end, account_name)
         out.append(calls)
         if fam.detail_resource in wanted:
@@ -125,22 +140,31 @@ def call_details(
 def user_sync(
     users: pa.Table, client: ApiClient, fam: Family, start: dt.datetime, end: dt.datetime | None,
     account_name: str,
-) -> Iterator[pa.Table]:
-    """GET /phone/users/{userId}/call_logs|call_history/sync (Medium), user by user.
+) -> Iterator[Any]:
+    """GET /phone/users/{userId}/call_logs|call_history/sync (Medium), user by user; each array
+    of the answer into its own table (fam.sync_arrays).
 
     A user's token is stored only after all of the user's pages were yielded; a backfill
-    (end given) never replaces the nightly tokens.
+    (end given) never replaces the nightly tokens. Tokens kept for other tables than the
+    family's (an earlier version of this source) are dropped: every user starts over.
     """
-    tokens = dlt.current.resource_state().setdefault("sync_tokens", {})
-    keys = list(fam.sync_key)
+    state = dlt.current.resource_state()
+    tokens = state.setdefault("sync_tokens", {})
+    if end is None and state.get("tokens_for", [fam.sync_resource]) != list(fam.sync_tables):
+        tokens.clear()
+        state["tokens_for"] = list(fam.sync_tables)
     for user_id in users.column("id").to_pylist():
         keep = None
         try:
-            pages = helpers.sync_pages(client, fam, user_id, tokens.get(user_id), start=start, end=end)
-            for rows, token in pages:
+            for rows, token in helpers.sync_pages(client, fam, user_id, tokens.get(user_id), start=start, end=end):
                 keep = token
-                if rows:
-                    yield helpers.to_arrow(rows, fam.sync_columns, keys, account_name, fam.sync_nested)
+                for index, array in enumerate(fam.sync_arrays):
+                    if rows.get(array.items_key):
+                        table = helpers.to_arrow(rows[array.items_key], array.columns, array.keys, account_name,
+                                                 array.nested)
+                        yield table if index == 0 else dlt.mark.with_hints(table, dlt.mark.make_hints(
+                            table_name=array.table, primary_key=list(array.keys), write_disposition="merge"),
+                            create_table_variant=True)
         except ApiError as error:
             if not helpers.skip_user(error):
                 raise

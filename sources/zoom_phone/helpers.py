@@ -21,16 +21,17 @@ from sources.common.changes import ChangeFilter
 from sources.common.http import ApiClient, ApiError
 from sources.common.shaping import InvalidRecord, flatten, parse_ts, require_key, rows_to_arrow
 from sources.common.windows import clamp_lookback, month_windows, zoom_time
-from sources.common.zoom_paging import iter_window_pages, pick_items
+from sources.common.zoom_paging import iter_window_pages, pick_array, with_key
 
 from . import settings as s
 from .settings import Family
 
 log = logging.getLogger(__name__)
 
-# per-user errors that mean "this user has no Zoom Phone data for us": skip the user
-SKIP_USER_CODES = {"3161", "1001"}  # compared as text: Zoom sends codes as numbers or strings
-SKIP_USER_STATUSES = {404}
+# per-user errors that mean "this user has no Zoom Phone data for us" (no licence, user gone):
+# skip the user. Compared as text: Zoom sends codes as numbers or strings.
+SKIP_USER_CODES = {"3161", "1001"}
+EXPIRED_SYNC_TOKEN_CODE = "300"  # 404 code 300 "sync token is invalid or expired": start the user over
 
 
 # ---------------------------------------------------------------- shaping
@@ -76,13 +77,15 @@ def list_pages(
     stop = min(end, now) if end else now
     begin = clamp_lookback(start, now, f"GET {fam.path}")
     for window in month_windows(begin, stop):
-        pages = iter_window_pages(client, fam.path, items_keys=fam.items_keys, key=fam.key, window=window,
-                                  page_size=page_size, label=s.HEAVY)
-        for page in pages:
-            if changes is not None:
-                page = [r for r in page if changes.changed(str(r[fam.key]), r, r.get(fam.cursor))]
-            if page:
-                yield to_arrow(page, fam.columns, [fam.key], account, fam.nested)
+        for params in fam.passes:
+            pages = iter_window_pages(client, fam.path, items_keys=fam.items_keys, key=fam.key, window=window,
+                                      params=dict(params), page_size=page_size, label=s.HEAVY,
+                                      key_aliases=fam.key_aliases)
+            for page in pages:
+                if changes is not None:
+                    page = [r for r in page if changes.changed(str(r[fam.key]), r, r.get(fam.cursor))]
+                if page:
+                    yield to_arrow(page, fam.columns, [fam.key], account, fam.nested)
 
 
 # ---------------------------------------------------------------- detail fan-out
@@ -119,15 +122,12 @@ def child_rows(fam: Family, parent_key: str, detail: Mapping[str, Any]) -> list[
             break
     if not isinstance(items, list):
         raise InvalidRecord(f"{where}: '{array}' is not a list")
-    derive = fam.derived_child_keys.get(array)
     rows = []
-    for item in items:
-        row = dict(item)
+    for row in with_key(items, fam.child_key, fam.child_key_aliases.get(array or "")):
+        row = dict(row)
         row[fam.parent_column] = parent_key
         if row.get("call_id") is None and detail.get("call_id") is not None:
             row["call_id"] = detail["call_id"]
-        if derive and row.get(fam.child_key) in (None, ""):
-            row[fam.child_key] = ":".join([parent_key] + [str(row.get(f)) for f in derive])
         require_key(row, fam.child_key, where)
         rows.append(row)
     if fam.child_order:
@@ -185,8 +185,16 @@ def iter_users(client: ApiClient, page_size: int = s.USERS_PAGE_SIZE) -> Iterato
 
 
 def skip_user(error: ApiError) -> bool:
-    """Per-user answers meaning "no Zoom Phone data for this user" (no licence, gone)."""
-    return error.status in SKIP_USER_STATUSES or str(error.code) in SKIP_USER_CODES
+    """Per-user answers meaning "no Zoom Phone data for this user" (no licence, gone). Any other
+    error, e.g. a 404 of a retired endpoint, is not about the user."""
+    return str(error.code) in SKIP_USER_CODES
+
+
+def expired_sync_token(error: ApiError) -> bool:
+    return error.status == 404 and str(error.code) == EXPIRED_SYNC_TOKEN_CODE
+
+
+Rows = dict[str, list[dict[str, Any]]]  # sync array name -> rows of one answer
 
 
 def sync_pages(
@@ -197,45 +205,61 @@ def sync_pages(
     *,
     start: dt.datetime,
     end: dt.datetime | None,
-) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
-    """(rows, token to keep) per page of one user's sync.
+) -> Iterator[tuple[Rows, str | None]]:
+    """({array: rows}, token to keep) per answer of one user's sync; rows carry `user_id`.
 
-    Known user (token, nightly): ISync from the token until an empty page. First time:
-    FSync (the newest rows), then BSync until empty or older than `start`; the FSync token
-    is kept, as it marks where the next ISync starts. Backfill (`end` given): BSync only,
-    rows in [start, end), and the token is not to be kept (the caller ignores it).
+    Known user (token, nightly): ISync from the token until an empty answer; a token the API
+    calls invalid or expired (404 code 300) starts the user over. First time: FSync (the newest
+    rows), then BSync until empty or older than `start`; the FSync token is kept, as it marks
+    where the next ISync starts. Backfill (`end` given): BSync only, rows in [start, end), and the
+    token is not to be kept (the caller ignores it).
     """
     path = fill(fam.sync_path, user_id)
     where = f"GET {fam.sync_path} user {user_id}"
 
-    def call(sync_type: str, tok: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    def call(sync_type: str, tok: str | None) -> tuple[Rows, str | None]:
         params: dict[str, Any] = {"sync_type": sync_type, "count": s.SYNC_COUNT}
         if tok:
             params["sync_token"] = tok
         body = client.get(path, params, label=s.MEDIUM, endpoint=fam.sync_path) or {}
-        items = pick_items(body, fam.sync_items_keys)
-        for item in items:
-            require_key(item, fam.sync_item_key, where)
-        return items, body.get("sync_token") or tok
+        arrays: Rows = {}
+        for array in fam.sync_arrays:
+            _, items = pick_array(body, (array.items_key,))
+            for item in items:
+                require_key(item, array.item_key, where)
+            arrays[array.items_key] = items
+        unread = sorted(k for k, v in body.items() if isinstance(v, list) and v and k not in arrays)
+        if unread:
+            log.warning("%s: the answer holds arrays this pipeline does not load: %s", where, ", ".join(unread))
+        return arrays, body.get("sync_token") or tok
 
     if token and end is None:
-        while True:
-            items, token = call("ISync", token)
-            yield [dict(item, user_id=user_id) for item in items], token
-            if not items:
-                return
+        try:
+            while True:
+                arrays, token = call("ISync", token)
+                yield {k: [dict(i, user_id=user_id) for i in v] for k, v in arrays.items()}, token
+                if not any(arrays.values()):
+                    return
+        except ApiError as error:
+            if not expired_sync_token(error):
+                raise
+            log.warning("%s: the sync token is invalid or expired (HTTP 404, code 300); "
+                        "reading this user again from the start (full sync)", where)
 
-    items, back = call("BSync" if end is not None else "FSync", None)
+    arrays, back = call("BSync" if end is not None else "FSync", None)
     keep = back
-    while items:
-        rows, oldest = [], None
-        for item in items:
-            when = _when(item.get(fam.cursor))
-            oldest = when if oldest is None or (when and when < oldest) else oldest
-            if when is None or (when >= start and (end is None or when < end)):
-                rows.append(dict(item, user_id=user_id))
+    while any(arrays.values()):
+        rows: Rows = {}
+        oldest = None
+        for name, items in arrays.items():
+            rows[name] = []
+            for item in items:
+                when = _when(item.get(fam.cursor))
+                oldest = when if oldest is None or (when and when < oldest) else oldest
+                if when is None or (when >= start and (end is None or when < end)):
+                    rows[name].append(dict(item, user_id=user_id))
         yield rows, keep
         if oldest is not None and oldest < start:
             return
-        items, back = call("BSync", back)
-    yield [], keep
+        arrays, back = call("BSync", back)
+    yield {}, keep

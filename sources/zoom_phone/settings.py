@@ -1,11 +1,15 @@
 """Zoom Phone endpoints, rate-limit labels, page sizes and column specs.
 
-Resources (all enabled by default; names accepted by `zoom_phone(resources=[...])`):
-  call_logs, call_log_details (-> table call_log_legs), user_call_logs   legacy family
-  call_history, call_history_details (-> table call_elements), user_call_history   current family
-  users
-Zoom sunset the legacy call-log endpoints in 2026: on a production account, drop
-the three legacy names from `resources` (see [sources.zoom_phone] in .dlt/config.toml).
+Resources (names accepted by `zoom_phone(resources=[...])`):
+  call_history, call_history_details (-> table call_elements),
+  user_call_history (-> tables user_call_legs, user_call_elements), users    default
+  call_logs, call_log_details (-> table call_log_legs), user_call_logs       legacy, by configuration
+Zoom retired the legacy call-log endpoints in 2026; accounts and archives still answer them, so
+they stay available: add their names to `resources` ([sources.zoom_phone] in .dlt/config.toml).
+
+Columns follow Zoom's published definition (tests/contract/openapi/zoom-phone.json): every
+documented field of every array is declared with its kind; ids, enums and extension numbers are
+text, times timestamps, durations seconds, `charge`/`rate` money. Undocumented fields are kept too.
 """
 
 from __future__ import annotations
@@ -26,9 +30,11 @@ USERS_PATH = "/phone/users"
 
 LEGACY_RESOURCES = ("call_logs", "call_log_details", "user_call_logs")
 CURRENT_RESOURCES = ("call_history", "call_history_details", "user_call_history")
-DEFAULT_RESOURCES = LEGACY_RESOURCES + CURRENT_RESOURCES + ("users",)
+DEFAULT_RESOURCES = CURRENT_RESOURCES + ("users",)
+ALL_RESOURCES = DEFAULT_RESOURCES + LEGACY_RESOURCES
 # table names accepted as aliases of the transformers that fill them
-RESOURCE_ALIASES = {"call_log_legs": "call_log_details", "call_elements": "call_history_details"}
+RESOURCE_ALIASES = {"call_log_legs": "call_log_details", "call_elements": "call_history_details",
+                    "user_call_legs": "user_call_history", "user_call_elements": "user_call_history"}
 
 COMMON = {"source_provider": TEXT, "source_account": TEXT}
 
@@ -36,28 +42,30 @@ _PARTY = {"extension_number": TEXT, "extension_type": TEXT, "location": TEXT, "n
           "number_type": INT, "phone_number": TEXT}
 
 
-def _prefixed(prefix: str, fields: dict[str, str]) -> dict[str, str]:
+def _prefixed(prefix: str, fields: Mapping[str, str]) -> dict[str, str]:
     return {f"{prefix}_{name}": kind for name, kind in fields.items()}
 
 
-_CALLER_CALLEE_LOG = {
-    f"{side}_{name}": kind
-    for side in ("caller", "callee")
-    for name, kind in {"number": TEXT, "number_type": INT, "name": TEXT, "location": TEXT,
-                       "did_number": TEXT, "country_code": TEXT, "country_iso_code": TEXT,
-                       "number_source": TEXT}.items()
-}
+def _sides(fields: Mapping[str, str]) -> dict[str, str]:
+    return {**_prefixed("caller", fields), **_prefixed("callee", fields)}
+
+
+# ---------------------------------------------------------------- legacy call logs
+
+_LOG_PARTY = {"number": TEXT, "number_type": INT, "name": TEXT, "location": TEXT, "did_number": TEXT,
+              "country_code": TEXT, "country_iso_code": TEXT, "number_source": TEXT, "user_id": TEXT}
 
 CALL_LOG_COLUMNS = {
     "id": TEXT, "call_id": TEXT, "user_id": TEXT, "call_type": TEXT, "direction": TEXT,
-    **_CALLER_CALLEE_LOG,
+    **_sides(_LOG_PARTY),
     "caller_billing_reference_id": TEXT,
     "date_time": TS, "answer_start_time": TS, "call_end_time": TS,
     "duration": SECONDS, "hold_time": SECONDS, "waiting_time": SECONDS,
     "result": TEXT, "path": TEXT, "charge": MONEY, "rate": MONEY, "client_code": TEXT,
     "recording_id": TEXT, "recording_type": TEXT,
     "owner_id": TEXT, "owner_name": TEXT, "owner_type": TEXT, "owner_extension_number": TEXT,
-    "site_id": TEXT, "site_name": TEXT,
+    "site_id": TEXT, "site_name": TEXT, "department": TEXT, "cost_center": TEXT,
+    "device_private_ip": TEXT, "device_public_ip": TEXT,
     **COMMON,
 }
 LOG_NESTED = ("owner", "site", "accepted_by", "forwarded_by", "forwarded_to", "outgoing_by")
@@ -72,53 +80,87 @@ USER_CALL_LOG_COLUMNS = {
 LEG_COLUMNS = {
     "id": TEXT, "call_log_id": TEXT, "call_id": TEXT, "leg_index": INT,
     "forward_to_id": TEXT, "forward_to_name": TEXT, "forward_to_type": TEXT,
-    "forward_to_extension_number": TEXT,
-    "path": TEXT, "result": TEXT, "call_type": TEXT, "duration": SECONDS,
-    "date_time": TS, "answer_start_time": TS,
-    "caller_location": TEXT, "callee_number": TEXT,
-    "recording_id": TEXT, "recording_type": TEXT, "site_id": TEXT, "site_name": TEXT,
+    "forward_to_extension_number": TEXT, "forward_to_extension_status": TEXT,
+    "forward_to_extension_deleted_time": TS,
+    "path": TEXT, "result": TEXT, "duration": SECONDS, "hold_time": SECONDS, "date_time": TS,
+    "device_private_ip": TEXT, "device_public_ip": TEXT, "site_id": TEXT, "site_name": TEXT,
+    # shown by Zoom's guide "Understand Zoom Phone call logs", not in the definition
+    "answer_start_time": TS, "call_type": TEXT, "caller_location": TEXT, "callee_number": TEXT,
+    "recording_id": TEXT, "recording_type": TEXT,
     **COMMON,
 }
 LEG_NESTED = ("forward_to", "site")
 
-_PARTY_HISTORY = {
-    f"{side}_{name}": kind
-    for side in ("caller", "callee")
-    for name, kind in {"ext_id": TEXT, "name": TEXT, "email": TEXT, "did_number": TEXT,
-                       "ext_number": TEXT, "ext_type": TEXT, "number_type": TEXT,
-                       "country_iso_code": TEXT, "country_code": TEXT}.items()
-}
+# ---------------------------------------------------------------- call history
+
+_HISTORY_PARTY = {"ext_id": TEXT, "name": TEXT, "email": TEXT, "did_number": TEXT, "ext_number": TEXT,
+                  "ext_type": TEXT, "number_type": TEXT, "device_type": TEXT, "country_iso_code": TEXT,
+                  "country_code": TEXT, "account_code": TEXT}
+_CALL_FLAGS = {"hide_caller_id": BOOL, "end_to_end": BOOL}  # booleans, whatever their names say
+_TIMES = {"start_time": TS, "answer_time": TS, "end_time": TS}
+_OPERATOR = {"operator_ext_id": TEXT, "operator_ext_number": TEXT, "operator_ext_type": TEXT,
+             "operator_name": TEXT}
 
 CALL_HISTORY_COLUMNS = {
     "call_history_uuid": TEXT, "call_id": TEXT, "direction": TEXT, "connect_type": TEXT,
-    "call_type": TEXT, "call_result": TEXT, "international": BOOL, "hide_caller_id": BOOL,
-    "end_to_end": BOOL,
-    **_PARTY_HISTORY,
+    "call_type": TEXT, "call_result": TEXT, "international": BOOL, **_CALL_FLAGS,
+    **_sides(_HISTORY_PARTY),
     "department": TEXT, "cost_center": TEXT, "site_id": TEXT, "site_name": TEXT, "group_id": TEXT,
-    "start_time": TS, "answer_time": TS, "end_time": TS, "duration": SECONDS,
-    "recording_status": TEXT,
+    **_TIMES, "duration": SECONDS,
+    "recording_status": TEXT, "spam": TEXT,
+    "sbc_id": TEXT, "sbc_name": TEXT, "sip_group_id": TEXT, "sip_group_name": TEXT,
     **COMMON,
 }
-USER_CALL_HISTORY_COLUMNS = {"user_id": TEXT, **CALL_HISTORY_COLUMNS}
 
 CALL_ELEMENT_COLUMNS = {
     "call_element_id": TEXT, "call_history_uuid": TEXT, "call_id": TEXT,
-    "segment": INT, "node": INT, "is_node": BOOL,
+    "segment": INT, "node": INT, "is_node": INT,
     "event": TEXT, "result": TEXT, "result_reason": TEXT,
-    "direction": TEXT, "connect_type": TEXT, "call_type": TEXT,
-    **_PARTY_HISTORY,
-    "operator_ext_id": TEXT, "operator_ext_number": TEXT, "operator_ext_type": TEXT, "operator_name": TEXT,
-    "press_key": TEXT, "department": TEXT, "cost_center": TEXT, "site_id": TEXT, "site_name": TEXT,
-    "start_time": TS, "answer_time": TS, "end_time": TS, "duration": SECONDS,
-    "hold_time": SECONDS, "waiting_time": SECONDS, "recording_id": TEXT, "voicemail_id": TEXT,
+    "direction": TEXT, "connect_type": TEXT, "call_type": TEXT, **_CALL_FLAGS,
+    **_sides(_HISTORY_PARTY),
+    **_OPERATOR,
+    "press_key": TEXT, "client_code": TEXT, "department": TEXT, "cost_center": TEXT,
+    "site_id": TEXT, "site_name": TEXT, "group_id": TEXT,
+    # no duration and no talk time: the definition has the times (analytics derives talk time)
+    **_TIMES, "hold_time": SECONDS, "waiting_time": SECONDS,
+    "recording_id": TEXT, "recording_type": TEXT, "voicemail_id": TEXT,
+    "device_private_ip": TEXT, "device_public_ip": TEXT,
     **COMMON,
 }
 
-USER_COLUMNS = {
-    "id": TEXT, "name": TEXT, "email": TEXT, "extension_number": TEXT, "extension_id": TEXT,
-    "status": TEXT, "site_id": TEXT, "site_name": TEXT, "department": TEXT, "cost_center": TEXT,
+# the user call-history sync: the user's legs, from the user's side
+_USER_LEG = {
+    "user_id": TEXT, "call_id": TEXT, "group_id": TEXT,
+    "direction": TEXT, "connect_type": TEXT, "call_type": TEXT, **_CALL_FLAGS,
+    **_sides({**_HISTORY_PARTY, "employee_id": TEXT, "device_private_ip": TEXT, "device_public_ip": TEXT,
+              "site_id": TEXT, "department": TEXT, "cost_center": TEXT}),
+    **_TIMES, "event": TEXT, "result": TEXT, "result_reason": TEXT, **_OPERATOR,
+    "recording_id": TEXT, "recording_type": TEXT, "voicemail_id": TEXT, "ai_call_summary_id": TEXT,
+    "talk_time": SECONDS, "hold_time": SECONDS, "wait_time": SECONDS,
     **COMMON,
 }
+USER_CALL_LEG_COLUMNS = {"id": TEXT, "call_path_id": TEXT, **_USER_LEG}  # call_logs[]
+USER_CALL_ELEMENT_COLUMNS = {"call_element_id": TEXT, "call_history_uuid": TEXT, **_USER_LEG}  # call_elements[]
+
+USER_COLUMNS = {
+    "id": TEXT, "name": TEXT, "email": TEXT, "extension_number": TEXT, "extension_id": TEXT,
+    "phone_user_id": TEXT, "status": TEXT, "activation_status": TEXT, "site_id": TEXT, "site_name": TEXT,
+    "department": TEXT, "cost_center": TEXT,
+    "phone_numbers": TEXT, "calling_plans": TEXT,  # arrays of objects, as JSON text
+    **COMMON,
+}
+
+
+@dataclass(frozen=True)
+class SyncArray:
+    """One array of a user sync's answer and the table it is loaded into."""
+
+    items_key: str  # the array in the answer
+    item_key: str  # the key every item must carry
+    table: str
+    keys: tuple[str, ...]  # merge key of the table (user_id is added to every row)
+    columns: Mapping[str, str]
+    nested: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -142,15 +184,18 @@ class Family:
     child_nested: tuple[str, ...]
     sync_resource: str
     sync_path: str  # route template with "{userId}"
-    sync_items_keys: tuple[str, ...]
-    sync_item_key: str  # the key every sync item must carry
-    sync_key: tuple[str, ...]  # merge key of the sync table
-    sync_columns: Mapping[str, str]
-    sync_nested: tuple[str, ...]
+    sync_arrays: tuple[SyncArray, ...]  # the first one's table is the sync resource's own
+    # every window is read once per entry (query parameters added to the list request)
+    passes: tuple[Mapping[str, str], ...] = ({},)
+    # arrays whose items spell the key differently: {array: their name for `key` / `child_key`}
+    key_aliases: Mapping[str, str] = field(default_factory=dict)
+    child_key_aliases: Mapping[str, str] = field(default_factory=dict)
     # legs ordered by date_time get this 0-based position column; None when the API gives the order
     child_order: str | None = None
-    # child arrays whose items carry no key -> fields of the derived key f"{parent}:{a}:{b}"
-    derived_child_keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def sync_tables(self) -> tuple[str, ...]:
+        return tuple(array.table for array in self.sync_arrays)
 
 
 CALL_LOGS = Family(
@@ -162,26 +207,29 @@ CALL_LOGS = Family(
     child_table="call_log_legs", child_items_keys=("log_details",), child_key="id",
     parent_column="call_log_id", child_columns=LEG_COLUMNS, child_nested=LEG_NESTED,
     sync_resource="user_call_logs", sync_path="/phone/users/{userId}/call_logs/sync",
-    sync_items_keys=("call_logs",), sync_item_key="id", sync_key=("id",),
-    sync_columns=USER_CALL_LOG_COLUMNS, sync_nested=LOG_NESTED,
+    sync_arrays=(SyncArray("call_logs", "id", "user_call_logs", ("id",), USER_CALL_LOG_COLUMNS, LOG_NESTED),),
     child_order="leg_index",
 )
 
 CALL_HISTORY = Family(
-    # the legacy response shape carries the same items under `call_logs[]` / `call_path[]`.
-    # No `recording_status` filter: without it the API returns recorded AND non-recorded
-    # calls (one query, so no duplicates); with it, only one of the two.
     table="call_history", path="/phone/call_history", items_keys=("call_history", "call_logs"),
     key="call_history_uuid", cursor="start_time", columns=CALL_HISTORY_COLUMNS, nested=(),
+    # `recording_status` defaults to `recorded` in the definition: one pass per value reads every call
+    passes=({"recording_status": "recorded"}, {"recording_status": "non_recorded"}),
     detail_resource="call_history_details", detail_path="/phone/call_history/{callHistoryUuid}",
     child_table="call_elements", child_items_keys=("call_elements", "call_path"),
     child_key="call_element_id", parent_column="call_history_uuid",
     child_columns=CALL_ELEMENT_COLUMNS, child_nested=(),
+    # the deprecated arrays (legacy shape, removed in November 2026) key their items `id`
+    key_aliases={"call_logs": "id"}, child_key_aliases={"call_path": "id"},
     sync_resource="user_call_history", sync_path="/phone/users/{userId}/call_history/sync",
-    sync_items_keys=("call_history", "call_logs"), sync_item_key="call_history_uuid",
-    # sync rows are the account rows seen by one user: no per-user id, so (user_id, uuid)
-    sync_key=("user_id", "call_history_uuid"), sync_columns=USER_CALL_HISTORY_COLUMNS, sync_nested=(),
-    derived_child_keys={"call_path": ("segment", "node")},
+    # the user's legs, twice: call_logs[] keyed id and call_elements[] keyed call_element_id; a user
+    # can have several legs in one call (rung, then voicemail), so neither is keyed by the call
+    sync_arrays=(
+        SyncArray("call_logs", "id", "user_call_legs", ("user_id", "id"), USER_CALL_LEG_COLUMNS),
+        SyncArray("call_elements", "call_element_id", "user_call_elements", ("user_id", "call_element_id"),
+                  USER_CALL_ELEMENT_COLUMNS),
+    ),
 )
 
 FAMILIES = (CALL_LOGS, CALL_HISTORY)

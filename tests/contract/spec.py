@@ -5,6 +5,8 @@
                             document, each as "<json path>: <problem>"
     example(path)        -> a response built from the definition's own `example` values (one item
                             per array), the "published example response" of that endpoint
+    route(path)          -> the template a concrete path falls under ("/phone/call_history/abc" ->
+                            "/phone/call_history/{callHistoryUuid}")
 
 `path` is the route template as the definition spells it ("/phone/call_history/{callHistoryUuid}").
 The definitions are OpenAPI 3.0 (JSON-schema draft 4 plus `nullable`), self-contained (no $ref).
@@ -15,6 +17,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,6 +39,22 @@ def _paths() -> dict[str, dict[str, Any]]:
 def paths() -> list[str]:
     """Every GET path the definitions hold."""
     return [p for p, ops in _paths().items() if "get" in ops]
+
+
+@functools.cache
+def _route_patterns() -> list[tuple[re.Pattern[str], str]]:
+    out = []
+    for template in paths():
+        parts = re.split(r"(\{[^}]+\})", template)
+        out.append((re.compile("^" + "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts) + "$"),
+                    template))
+    return out
+
+
+def route(path: str) -> str | None:
+    """The template of the definitions that a concrete GET path falls under
+    ("/phone/call_history/abc" -> "/phone/call_history/{callHistoryUuid}"), or None."""
+    return next((template for pattern, template in _route_patterns() if pattern.match(path)), None)
 
 
 def operation(path: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from tests.pipelines.conftest import SANDBOX_START, assert_no_duplicates, run_in
 
 # ~70 days of history before 2026-11-20: September and October exist, one call a day keeps it small
 WORLD = dict(days=72, users=3, calls_per_day=1, cc_calls_per_day=1, zoho_calls_per_day=1)
-MAIN_TABLE = {"zoom_phone": ("call_logs", "date_time"), "zoom_contact_center": ("voice_calls", "start_time"),
+MAIN_TABLE = {"zoom_phone": ("call_history", "start_time"), "zoom_contact_center": ("voice_calls", "start_time"),
               "zoho_voice": ("call_logs", "start_time")}
 
 

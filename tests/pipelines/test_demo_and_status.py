@@ -66,8 +66,8 @@ def test_status_reads_the_warehouse_on_a_fresh_machine(tiny_sandbox, make_wh):
     for source in SOURCES:
         assert f"{source}  (dataset {source}" in text
     assert text.count("last run     ") == 3 and "run  ok" in text
-    assert "call_logs.date_time = " in text and "voice_calls.start_time = " in text
-    assert re.search(r"sync tokens  user_call_history: \d+ users \| user_call_logs: \d+ users", text)
+    assert "call_history.start_time = " in text and "voice_calls.start_time = " in text
+    assert re.search(r"sync tokens  user_call_history: \d+ users", text)
     assert re.search(r"tables       call_elements \d+ \| call_history \d+", text)
     state = stored_state(wh, "zoom_phone")
     tokens = [t for r in state["sources"]["zoom_phone"]["resources"].values() if isinstance(r, dict)

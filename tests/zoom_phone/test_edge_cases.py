@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import logging
 
+import duckdb
 import pyarrow as pa
 import pytest
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from pipelines.cli import main
+from pipelines.console import Console
 from sandbox import Sandbox, SandboxConfig
+from sandbox.config import QUIRKS
 from sources.common.config import build_zoom_client
 from sources.common.http import ConfigError
 from sources.zoom_phone import helpers, zoom_phone
@@ -114,22 +119,23 @@ def test_failed_runs_load_nothing_and_the_next_run_recovers(small_sandbox, wareh
     assert duplicates(pl, tables) == dict.fromkeys(tables, 0)
 
 
-def test_legacy_call_history_shape_gets_derived_element_keys(small_sandbox, warehouse):
+def test_legacy_call_history_shape_keys_legs_by_their_own_id(small_sandbox, warehouse):
+    """Issue 20.4: call_path[] legs have their own `id`; several share a segment and node (a shared
+    line rings its members at once), so a key derived from uuid:segment:node would collapse them."""
     sb = small_sandbox(legacy_call_history_shape=True)
     pl = warehouse("zoom_phone")
     start = (sb.clock.now() - dt.timedelta(days=2)).isoformat()
-    pl.run(source(sb, start_date=start,
-                  resources=["call_history", "call_history_details", "user_call_history"]))
+    pl.run(source(sb, start_date=start, resources=["call_history", "call_history_details"]))
     uuids = {r["call_history_uuid"] for r in sb.truth.call_history(start, None)}
     assert {r[0] for r in rows(pl, "SELECT call_history_uuid FROM call_history")} == uuids
-    expected = {(e["call_history_uuid"], e["segment"], e["node"]) for e in sb.truth.call_elements()
+    expected = {(e["call_element_id"], e["call_history_uuid"]) for e in sb.truth.call_elements()
                 if e["call_history_uuid"] in uuids}
-    loaded = rows(pl, "SELECT call_element_id, call_history_uuid, segment, node FROM call_elements")
-    assert {r[1:] for r in loaded} == expected and len(loaded) == len(expected)
-    assert all(r[0] == f"{r[1]}:{r[2]}:{r[3]}" for r in loaded)
-    assert rows(pl, "SELECT count(*) FROM user_call_history")[0][0] > 0
-    assert duplicates(pl, ("call_history", "call_elements", "user_call_history")) == {
-        "call_history": 0, "call_elements": 0, "user_call_history": 0}
+    loaded = rows(pl, "SELECT call_element_id, call_history_uuid FROM call_elements")
+    assert set(loaded) == expected and len(loaded) == len(expected)
+    shared = rows(pl, "SELECT count(*) FROM (SELECT call_history_uuid, segment, node FROM call_elements "
+                      "GROUP BY 1, 2, 3 HAVING count(*) > 1)")[0][0]
+    assert shared > 0  # the legs that share a segment and node are all there
+    assert duplicates(pl, ("call_history", "call_elements")) == {"call_history": 0, "call_elements": 0}
 
 
 def test_backfill_reads_a_closed_range_and_keeps_the_nightly_state(small_sandbox, warehouse):
@@ -239,3 +245,29 @@ def test_postgres_gets_the_same_rows_and_types(small_sandbox, pg_dsn, pg_dataset
     assert {c: types[c] for c in ("call_id", "charge", "date_time", "duration")} == {
         "call_id": "character varying", "charge": "numeric", "date_time": "timestamp with time zone",
         "duration": "bigint"}
+
+
+def test_a_first_run_with_the_published_defaults_loads_the_unrecorded_calls_too(sandbox_factory, tmp_path):
+    """Issue 20.2: `recording_status` defaults to `recorded`; a run that never sends it loads only
+    recorded calls. `callpipe run` with the default resources against a sandbox serving the
+    definition's defaults (every quirk off) loads every call, checked against each pass's total."""
+    sb = sandbox_factory(seed=3, users=4, calls_per_day=12, days=20, cc_calls_per_day=0, zoho_calls_per_day=0,
+                         start="2026-11-20T12:00:00Z", enforce_rate_limits=False, **dict.fromkeys(QUIRKS, False))
+    out = io.StringIO()
+    code = main(["run", "--source", "zoom_phone", "--duckdb-path", str(tmp_path / "w.duckdb"),
+                 "--pipelines-dir", str(tmp_path / "pl")], clock=sb.clock, console=Console(out=out, err=out, live=False))
+    assert code == 0, out.getvalue()
+    client = build_zoom_client(clock=sb.clock)
+    totals = {}
+    for q in requests_to(sb, "GET /phone/call_history"):
+        if "next_page_token" not in q:
+            params = {"from": q["from"], "to": q["to"], "page_size": 1, "recording_status": q["recording_status"]}
+            totals[(q["from"], q["to"], q["recording_status"])] = client.get(
+                "/phone/call_history", params, label="heavy")["total_records"]
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        by_status = dict(con.execute("SELECT recording_status, count(*) FROM zoom_phone.call_history "
+                                     "GROUP BY 1").fetchall())
+    for status in ("recorded", "non_recorded"):
+        assert by_status[status] == sum(n for (_, _, s), n in totals.items() if s == status) > 0
+    first = min(q["from"] for q in requests_to(sb, "GET /phone/call_history"))
+    assert sum(by_status.values()) == len(sb.truth.call_history(first, None))

@@ -8,6 +8,7 @@ import logging
 from sources.common.config import build_zoom_client
 from sources.common.windows import lookback_start
 from tests.zoom_phone.support import (
+    ALL_RESOURCES,
     TABLE_KEYS,
     counts,
     duplicates,
@@ -27,12 +28,15 @@ HISTORY_SYNC = "GET /phone/users/{userId}/call_history/sync"
 
 
 def api_totals(sb, route: str) -> int:
-    """Sum of the API's total_records over the windows the pipeline asked for."""
+    """Sum of the API's total_records over the windows (and recording_status passes) the pipeline
+    asked for."""
     client = build_zoom_client(clock=sb.clock)
-    windows = {(q["from"], q["to"]) for q in requests_to(sb, route) if "next_page_token" not in q}
+    passes = {(q["from"], q["to"], q.get("recording_status")) for q in requests_to(sb, route)
+              if "next_page_token" not in q}
     path = route.split(" ")[1]
-    return sum(client.get(path, {"from": f, "to": t, "page_size": 1}, label="heavy")["total_records"]
-               for f, t in windows)
+    return sum(client.get(path, {"from": f, "to": t, "page_size": 1,
+                                 **({"recording_status": rs} if rs else {})}, label="heavy")["total_records"]
+               for f, t, rs in passes)
 
 
 def first_from(sb, route: str) -> str:
@@ -56,9 +60,15 @@ def assert_matches_truth(pl, sb, start: dt.datetime, log_from: str, history_from
     licensed = [u["id"] for u in truth.users() if u.get("extension_number")]
     expected_logs = {(u, r["id"]) for u in licensed for r in truth.user_call_logs(u) if ts(r["date_time"]) >= start}
     assert set(rows(pl, "SELECT user_id, id FROM user_call_logs")) == expected_logs
-    expected_history = {(u, r["call_history_uuid"]) for u in licensed for r in truth.user_call_history(u)
-                        if ts(r["start_time"]) >= start}
-    assert set(rows(pl, "SELECT user_id, call_history_uuid FROM user_call_history")) == expected_history
+    # the call-history sync: the user's legs, in both arrays, each leg once (a user rung twice in one
+    # call has two rows)
+    expected_legs = {(u, r["id"], r["call_path_id"]) for u in licensed for r in truth.user_call_history(u)
+                     if ts(r["start_time"]) >= start}
+    assert set(rows(pl, "SELECT user_id, id, call_path_id FROM user_call_legs")) == expected_legs
+    expected_elements = {(u, r["call_element_id"], r["call_history_uuid"]) for u in licensed
+                         for r in truth.user_call_elements(u) if ts(r["start_time"]) >= start}
+    assert set(rows(pl, "SELECT user_id, call_element_id, call_history_uuid FROM user_call_elements")) == (
+        expected_elements)
     assert duplicates(pl) == dict.fromkeys(TABLE_KEYS, 0)
 
 
@@ -68,12 +78,19 @@ def test_six_month_load_worked_example_and_next_nights(sandbox_env, warehouse, c
     caplog.set_level(logging.WARNING)
     start = lookback_start(sb.clock.now())  # the source's default start_date
 
-    # ---- night 1: six months
-    pl.run(source(sb))
+    # ---- night 1: six months, both families (the legacy one turned on, as for an archive)
+    pl.run(source(sb, resources=ALL_RESOURCES))
     log_from, history_from = first_from(sb, LOGS), first_from(sb, HISTORY)
     loaded = counts(pl)
     assert loaded["call_logs"] == api_totals(sb, LOGS) == len(sb.truth.call_logs(log_from, None)) > 500
     assert loaded["call_history"] == api_totals(sb, HISTORY) == len(sb.truth.call_history(history_from, None))
+    # every window read once per recording_status: the definition's default (`recorded`) alone misses calls
+    passes = {}
+    for q in requests_to(sb, HISTORY):
+        if "next_page_token" not in q:
+            passes.setdefault((q["from"], q["to"]), set()).add(q.get("recording_status"))
+    assert set(map(frozenset, passes.values())) == {frozenset({"recorded", "non_recorded"})}
+    assert rows(pl, "SELECT count(DISTINCT recording_status) FROM call_history") == [(2,)]
     assert loaded["users"] == len(sb.truth.users())
     assert_matches_truth(pl, sb, start, log_from, history_from)
     # windows of at most a month, inside the six-month look-back
@@ -128,9 +145,9 @@ def test_six_month_load_worked_example_and_next_nights(sandbox_env, warehouse, c
     tokens = {name: dict(zoom_phone_state(pl)[name]["sync_tokens"]) for name in ("user_call_logs",
                                                                                   "user_call_history")}
     sb.reset_stats()
-    pl.run(source(sb))
+    pl.run(source(sb, resources=ALL_RESOURCES))
     assert counts(pl) == loaded
-    assert sb.requests[LOGS] == 1 and sb.requests[HISTORY] == 1
+    assert sb.requests[LOGS] == 1 and sb.requests[HISTORY] == 2  # one per recording_status
     assert ts(requests_to(sb, LOGS)[0]["from"]) >= sb.clock.now() - dt.timedelta(days=3)
     assert sb.requests[LOG_DETAIL] == 0 and sb.requests[HISTORY_DETAIL] == 0
     for route, name in ((LOG_SYNC, "user_call_logs"), (HISTORY_SYNC, "user_call_history")):
@@ -144,7 +161,7 @@ def test_six_month_load_worked_example_and_next_nights(sandbox_env, warehouse, c
     assert new_logs
     tokens = {name: dict(zoom_phone_state(pl)[name]["sync_tokens"]) for name in tokens}
     sb.reset_stats()
-    pl.run(source(sb))
+    pl.run(source(sb, resources=ALL_RESOURCES))
     assert_matches_truth(pl, sb, start, log_from, history_from)
     assert counts(pl)["call_logs"] == loaded["call_logs"] + len(new_logs)
     assert len(requests_to(sb, LOG_DETAIL, 200)) == len(new_logs)
