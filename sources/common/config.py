@@ -110,28 +110,6 @@ def _check_url(label: str, key: str, value: str, example: str) -> None:
 
 # --------------------------------------------------------------------------- one key
 
-def _convert(value: Any, cast: type) -> Any:
-    if cast is bool:
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in ("true", "1", "yes", "on"):
-            return True
-        if text in ("false", "0", "no", "off"):
-            return False
-        raise ValueError
-    if isinstance(value, bool):
-        raise ValueError
-    if cast is int:
-        number = float(value)
-        if not number.is_integer():
-            raise ValueError
-        return int(number)
-    if cast is float:
-        return float(value)
-    return cast(value)
-
-
 def setting(key: str, default: Any = _MISSING, *, secret: bool = False, required: bool | None = None,
             cast: type | None = None, what: str | None = None, positive: bool = False,
             minimum: float | None = None, example: Any = None) -> Any:
@@ -164,8 +142,8 @@ def setting(key: str, default: Any = _MISSING, *, secret: bool = False, required
         example = default
     if cast is not None:
         try:
-            value = _convert(value, cast)
-        except (TypeError, ValueError):
+            value = deserialize_value(key, value, cast)  # dlt's conversion, as for the clients' specs
+        except ConfigValueCannotBeCoercedException:
             raise _not_convertible(label, key, value, cast, secret, example) from None
     _check_number(label, key, value, secret=secret, example=example, positive=positive, minimum=minimum)
     return value
