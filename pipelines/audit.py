@@ -359,8 +359,8 @@ def _record_row(wh: Warehouse, source: str, command: str, days: list[dt.date], c
 
 
 def _requests(client: Any) -> int:
-    stats = client.stats()
-    return sum(n for k, n in stats.items() if not k.startswith("_")) + stats.get("_token", 0)
+    """API requests sent (retries included, token requests not)."""
+    return sum(n for k, n in client.stats().items() if not k.startswith("_"))
 
 
 # ---------------------------------------------------------------------------- the command
@@ -458,7 +458,7 @@ def run_audit(wh: Warehouse, spec: SourceSpec, args: Any, console: Console, cloc
         codes.append(result.exit_code)
         if result.outcome != OK:
             return combine_exit_codes(codes)
-    console.print(f"audit {spec.name} again: the {len(bad)} repaired days")
+    console.print(f"audit {spec.name} again: {len(bad)} repaired day{'s' if len(bad) > 1 else ''}")
     code, counts = audit_once(wh, spec, counted, bad, "repair", console, clock)
     left = [c for c in counts if not c.ok and c.difference > 0]
     if left:

@@ -200,9 +200,11 @@ def _sync_lines(wh: Warehouse, dataset: str, c: Counted, client: Any, state: dic
     calls, legs = _rows(wh, dataset, c.table), _rows(wh, dataset, sync.table)
     per_call = legs / calls if calls and legs else LEGS_PER_CALL
     new_legs = new_calls * per_call
-    fresh = max(0, users - tokens)  # users read from the start (FSync, then BSync pages)
-    requests = tokens + min(tokens, math.ceil(new_legs))
-    if fresh:
+    fresh = max(0, users - tokens)  # users without a token
+    requests = tokens + min(tokens, math.ceil(new_legs))  # ISync, and one more for a user with new legs
+    if nightly:  # a user without a token after a load had nothing to read (no licence): one refused request
+        requests += fresh
+    elif fresh:  # FSync, then BSync pages
         requests += fresh * (1 + math.ceil(new_legs / max(1, users) / sync.count))
     return [Line(sync.users_resource, "list", pages(users, sync.users_page_size), sync.users_label),
             Line(sync.resource, "sync", requests, sync.label, estimate=True)]
