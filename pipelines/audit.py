@@ -421,16 +421,16 @@ def run_audit(wh: Warehouse, spec: SourceSpec, args: Any, console: Console, cloc
         raise UsageError(f"no warehouse at {wh.location}: load it first (callpipe run) or point --duckdb-path "
                          "(or [pipeline] duckdb_path) at it")
     counted = counted_lists(spec)
-    spec.build_client(clock).close()  # missing credentials: exit 2 before anything is printed
-    with wh.db_lock(timeout=60):
-        span = audit_range(wh, spec, counted, now, args.start, args.end)
-    days = span.days
-    console.print(f"audit {spec.name}: UTC days {span.first} .. {span.last} ({len(days)} days) in {wh.describe()}")
-    for note in span.notes:
-        console.note("  " + note)
-    client = spec.build_client(clock)
+    client = spec.build_client(clock)  # missing credentials: exit 2 before anything is printed
     try:
-        for line in describe_requests(counted, client, len(days)):
+        with wh.db_lock(timeout=60):
+            span = audit_range(wh, spec, counted, now, args.start, args.end)
+        days = span.days
+        console.print(f"audit {spec.name}: UTC days {span.first} .. {span.last} ({len(days)} days) in "
+                      f"{wh.describe()}")
+        for note in span.notes:
+            console.note("  " + note)
+        for line in describe_requests(counted, client, len(days)):  # said before anything is sent
             console.print("  " + line if not line.startswith("  ") else line)
     finally:
         client.close()

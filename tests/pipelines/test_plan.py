@@ -94,3 +94,17 @@ def test_cli_plan_prints_and_loads_nothing(sb, tmp_path):
     assert main(argv, clock=sb.clock, console=Console(out=out, err=err, live=False)) == 0, err.getvalue()
     assert "plan zoom_phone: backfill 2026-11-01 00:00 .. 2026-11-11 00:00 UTC" in out.getvalue()
     assert not Path(path).exists()
+
+
+def test_a_long_run_logs_its_plan_a_nightly_run_says_it_skipped_it(sb, tmp_path):
+    argv = ["run", "--source", "zoom_phone", "--duckdb-path", str(tmp_path / "w.duckdb"),
+            "--pipelines-dir", str(tmp_path / "p")]
+    err = io.StringIO()
+    assert main(argv, clock=sb.clock, console=Console(out=io.StringIO(), err=err, live=False)) == 0, err.getvalue()
+    assert "plan zoom_phone: run" in err.getvalue() and "first load" in err.getvalue()
+    assert "call_history_details" in err.getvalue()
+
+    sb.clock.advance(days=1)
+    err = io.StringIO()
+    assert main(argv, clock=sb.clock, console=Console(out=io.StringIO(), err=err, live=False)) == 0, err.getvalue()
+    assert "plan zoom_phone: not computed for a range of" in err.getvalue(), err.getvalue()
