@@ -222,6 +222,8 @@ def print_plans(wh: Warehouse, jobs: list[Any], console: Console, clock: Any = N
     for job in jobs:
         try:
             if not always:
+                if wh.lock(job.name).holder():  # the run will be refused (busy): it sends no request
+                    continue
                 days = _longest_days(wh, job, clock)
                 if days is not None and days <= LOG_MIN_DAYS:
                     console.note(f"plan {job.name}: not computed for a range of {days:.1f} days (it costs a "

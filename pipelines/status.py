@@ -105,9 +105,9 @@ def _audit_lines(wh: Warehouse, source: str) -> list[str]:
         return ["  last audit   none (callpipe audit --source " + source + ")"]
     lines = [f"  last audit   {describe_audit(last)}"]
     if complete is None:
-        lines.append("  proven complete  never")
+        lines.append("  last proven  never complete")
     elif complete["audit_id"] != last["audit_id"]:
-        lines.append(f"  proven complete  {describe_audit(complete)}")
+        lines.append(f"  last proven  {describe_audit(complete)}")
     return lines
 
 
