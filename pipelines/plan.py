@@ -10,7 +10,8 @@ how long that takes at the configured limits (a lower bound: latency and retries
   not in the warehouse yet (API total of the range minus the warehouse's rows in it; a call that
   changed is fetched again too, which no count shows);
 - sync: an estimate (~): per user with a token one request, plus one for each user with new legs;
-  per user without one (first load, backfill) its legs / rows per answer, plus one. Legs per call
+  per user without one (first load, backfill) its legs / rows per answer, plus one (a backfill's
+  sync pages back from now: the calls after its range count, in proportion to the days). Legs per call
   come from the warehouse (the sync table's rows per listed call), else LEGS_PER_CALL.
 """
 
@@ -183,7 +184,10 @@ def plan_job(wh: Warehouse, job: Any, clock: Any = None) -> Plan:
             if c.detail:
                 plan.lines.append(Line(c.detail.resource, "detail", new, c.detail.label))
             if c.sync:
-                plan.lines += _sync_lines(wh, dataset, c, client, state, job.name, new, nightly)
+                # a sync pages back from now to the start: a backfill reads the legs after its range too
+                span = (end - start).total_seconds()
+                read = new * (now - start).total_seconds() / span if span > 0 and job.start is not None else new
+                plan.lines += _sync_lines(wh, dataset, c, client, state, job.name, read, nightly)
         plan.counting = _requests(client)
     finally:
         client.close()
@@ -191,7 +195,7 @@ def plan_job(wh: Warehouse, job: Any, clock: Any = None) -> Plan:
 
 
 def _sync_lines(wh: Warehouse, dataset: str, c: Counted, client: Any, state: dict[str, Any] | None, source: str,
-                new_calls: int, nightly: bool) -> list[Line]:
+                new_calls: float, nightly: bool) -> list[Line]:
     sync = c.sync
     assert sync is not None
     users = zoom_total(client, sync.users_endpoint, sync.users_label, None)
