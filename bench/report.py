@@ -158,6 +158,9 @@ def render(report: dict[str, Any]) -> str:
                       f"day, {mix['days']} days; list + detail + sync + users):"]
         for name, run in req["runs"].items():
             lines.append(f"  {name.replace('_', ' ')}: {_per_call(run)}")
+            if "new_calls" in run:
+                lines.append(f"    {run['new_calls']} calls new since the first load; details of calls loaded "
+                             f"before fetched again: {run['refetched']}")
         by_label = ", ".join(f"{label} {proj['requests'][label]:,} requests = {h:.1f} h"
                              for label, h in proj["hours_by_label"].items() if label in proj["requests"])
         lines.append(f"  projected first load, {proj['calls_per_day']:,} calls a day x {proj['days']} days "

@@ -297,14 +297,20 @@ class Bench:
                             start=iso(self.start), rate_limits=False, extra=QUIET) as sb, workdir() as tmp:
             env = {**sb.env(), **RAISED_CLIENT_LIMITS}
             now = self.start
+            visible = sb.truth_count("call_history")
             for name in ("first_load", "nightly"):
                 if name == "nightly":  # a day later, on both clocks
                     sb.admin.post("/_sandbox/advance", params={"days": 1}).raise_for_status()
                     now += dt.timedelta(days=1)
+                    visible, before = sb.truth_count("call_history"), visible
                 sb.reset_stats()
                 measured[name] = self._run(self._spec(name, "callpipe", tmp, now=iso(now)), env, sb)
                 runs[name] = {"wall_s": measured[name]["wall_s"], "rows": measured[name]["rows"],
                               **requests_per_call(sb.stats()["requests"], measured[name]["rows"].get("call_history", 0))}
+            # calls that became visible with the day (the sandbox's truth): any detail request beyond
+            # them re-fetched a call loaded before
+            runs["nightly"]["new_calls"] = visible - before
+            runs["nightly"]["refetched"] = runs["nightly"]["by_kind"].get("detail", 0) - (visible - before)
         result = self._finish(measured["first_load"], calls=runs["first_load"]["calls"])
         result.update(mix={"users": defaults.users, "calls_per_day": defaults.calls_per_day, "days": days},
                       runs=runs, projection=projection(runs["first_load"]["per_call_by_label"], self.start))

@@ -39,6 +39,8 @@ def test_bench_toy_run_writes_a_complete_report(tmp_path):
         assert run["by_kind"]["detail"] == run["calls"] > 0
         assert run["per_call"] > 1
     assert runs["nightly"]["calls"] < runs["first_load"]["calls"] / 4
+    # the nightly re-reads a trailing window, yet fetches no detail of a call it loaded before
+    assert runs["nightly"]["new_calls"] > 0 and runs["nightly"]["refetched"] == 0
     projection = scenarios["requests_per_call"]["projection"]
     assert projection["calls"] == 5000 * projection["days"] and projection["binding"] and projection["hours"] > 0
     fanout = scenarios["fanout"]["fanout"]
