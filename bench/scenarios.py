@@ -118,8 +118,8 @@ class Profile:
 
 
 PROFILES = {
-    # Under 15 minutes on 2 cores: the 100k bulk (~4-5.5 min, bound by per-request HTTP cost) and
-    # the 1M list load (~4.5-5.5 min) are most of it, so the rest runs on slices. The rest_api
+    # About 15 minutes on 2 cores (17 on a shared VM): the 100k bulk (~4-5.5 min, bound by per-request
+    # HTTP cost) and the 1M list load (~4.5-9 min) are most of it, so the rest runs on slices. The rest_api
     # baseline fetches details one after another: at 50 ms ~20 calls/s, hence its smaller slice.
     "full": Profile("full", bulk_calls=100_000, days=180, rest_api_calls=2_000, rest_api_latency_calls=1_000,
                     postgres_calls=10_000, list_calls=(1_000_000,), fanout_calls=600, fanout_days=6,
