@@ -22,9 +22,7 @@ from pipelines.console import Console
 from pipelines.errors import (
     EXIT_CODES,
     EXIT_FAILED,
-    EXIT_OK,
     EXIT_USAGE,
-    OK,
     ConfigError,
     Terminated,
     UsageError,
@@ -252,60 +250,14 @@ def enabled_sources(selected: list[str]) -> list[str]:
     return names
 
 
-def run_sources(wh: Warehouse, jobs: list[Any], console: Console, *, refresh_views: bool = True) -> int:
-    """Run prepared jobs one after the other, print a summary line each; returns the exit code."""
-    from pipelines.runner import refresh_analytics, run_job
-
-    results = []
-    for index, job in enumerate(jobs):
-        if index:  # rebuilt right before it runs (validated with the others up front)
-            try:
-                job = job.fresh()
-            except Exception as exc:  # noqa: BLE001 - keep the validated one
-                console.note(f"warning: {job.name}: could not rebuild the source ({describe(exc)})")
-        result = run_job(wh, job, console)
-        results.append(result)
-        console.print(result.summary())
-    if refresh_views and any(r.outcome == OK for r in results):
-        refresh_analytics(wh, console)
-    code = combine_exit_codes([r.exit_code for r in results])
-    bad = [r for r in results if r.outcome != OK]
-    if bad:
-        console.note(f"{len(bad)} of {len(results)} sources did not finish: "
-                     + ", ".join(f"{r.source} {r.outcome}" for r in bad) + f" (exit code {code})")
-    return code
-
-
-def _prepare_all(specs_args: list[tuple[str, dict[str, Any]]], command: str, console: Console,
-                 clock: Any = None) -> tuple[list[Any], list[Any], int]:
-    """Prepare every job before running any: config errors stop everything (exit 2)."""
-    from pipelines.runner import SourceResult, prepare
-
-    jobs, failed = [], []
-    code = EXIT_OK
-    for name, kwargs in specs_args:
-        try:
-            jobs.append(prepare(SOURCES[name], command, clock=clock, **kwargs))
-        except ConfigError as exc:
-            console.error(f"{name}: {describe(exc)}")
-            code = EXIT_USAGE
-        except ImportError as exc:  # a source package missing/broken: the others still run
-            console.error(f"{name}: cannot import the source ({describe(exc)})")
-            failed.append(SourceResult(name, "failed", error=describe(exc)))
-    if code == EXIT_USAGE:
-        for job in jobs:
-            job.client.close()
-        console.note("nothing was loaded: fix the configuration above and run again")
-        return [], failed, EXIT_USAGE
-    return jobs, failed, code
-
-
 # ---------------------------------------------------------------------------- commands
 def cmd_run(args: argparse.Namespace, console: Console, clock: Any = None) -> int:
+    from pipelines.runner import prepare_all, run_sources
+
     wh = make_warehouse(args)
     check_writable(wh)
     names = enabled_sources(_flatten(args.source))
-    jobs, failed, code = _prepare_all([(n, {}) for n in names], "run", console, clock)
+    jobs, failed, code = prepare_all([(SOURCES[n], {}) for n in names], "run", console, clock)
     if code == EXIT_USAGE:
         return code
     if args.plan:
@@ -322,6 +274,7 @@ def cmd_run(args: argparse.Namespace, console: Console, clock: Any = None) -> in
 
 def cmd_backfill(args: argparse.Namespace, console: Console, clock: Any = None) -> int:
     from pipelines.dates import check_range, parse_cli_date
+    from pipelines.runner import prepare_all, run_sources
 
     spec = SOURCES[args.source]
     start = parse_cli_date(args.start, "--start")
@@ -342,9 +295,8 @@ def cmd_backfill(args: argparse.Namespace, console: Console, clock: Any = None) 
         console.note("note: " + note)
     wh = make_warehouse(args)
     check_writable(wh)
-    jobs, failed, code = _prepare_all(
-        [(spec.name, {"resources": resources, "start": start, "end": end})], "backfill", console, clock
-    )
+    jobs, failed, code = prepare_all([(spec, {"resources": resources, "start": start, "end": end})], "backfill",
+                                     console, clock)
     if code == EXIT_USAGE:
         return code
     if failed:

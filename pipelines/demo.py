@@ -19,6 +19,7 @@ from typing import Any
 from pipelines.console import Console
 from pipelines.errors import EXIT_FAILED, EXIT_USAGE, UsageError, combine_exit_codes
 from pipelines.registry import SOURCES
+from pipelines.runner import prepare_all, run_sources
 from pipelines.warehouse import Warehouse, WarehouseError
 from sources.zoom_phone.settings import ALL_RESOURCES as ZOOM_PHONE_ALL
 
@@ -163,7 +164,6 @@ Datasets (schemas): zoom_phone, zoom_contact_center, zoho_voice, analytics (view
 
 
 def run_demo(args: argparse.Namespace, console: Console) -> int:
-    from pipelines.cli import _prepare_all, run_sources
     from sandbox import Sandbox
 
     if args.days < 1 or args.users < 2 or args.calls_per_day < 1:
@@ -178,13 +178,13 @@ def run_demo(args: argparse.Namespace, console: Console) -> int:
                       f"{DEMO_ZOOM_RATES['light']}/{DEMO_ZOOM_RATES['medium']}/{DEMO_ZOOM_RATES['heavy']} "
                       "requests/s (light/medium/heavy; a real account allows 40/20/10); Zoho stays at "
                       "30 requests/minute")
-        plan = [(name, {"client_overrides": {"rate_limits": dict(DEMO_ZOOM_RATES)}} if spec.provider == "zoom"
-                 else {}) for name, spec in SOURCES.items()]
+        plan = [(spec, {"client_overrides": {"rate_limits": dict(DEMO_ZOOM_RATES)}} if spec.provider == "zoom"
+                 else {}) for spec in SOURCES.values()]
         # the legacy call logs, legs and user call-log sync are off by default (Zoom retired them);
         # the demo shows both families, as an account with archives would configure it
-        plan = [(name, {**kwargs, "resources": list(ZOOM_PHONE_ALL)} if name == "zoom_phone" else kwargs)
-                for name, kwargs in plan]
-        jobs, failed, code = _prepare_all(plan, "demo", console)
+        plan = [(spec, {**kwargs, "resources": list(ZOOM_PHONE_ALL)} if spec.name == "zoom_phone" else kwargs)
+                for spec, kwargs in plan]
+        jobs, failed, code = prepare_all(plan, "demo", console)
         if code == EXIT_USAGE:
             return code
         for result in failed:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pipelines.lock import LockHeld
 from pipelines.warehouse import WarehouseError
-from sources.common.http import ApiError, ConfigError, QuotaExhausted  # the HTTP layer owns these
+from sources.common.errors import ApiError, ConfigError, QuotaExhausted
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # at least one source failed

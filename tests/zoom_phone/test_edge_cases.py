@@ -16,7 +16,7 @@ from pipelines.console import Console
 from sandbox import Sandbox, SandboxConfig
 from sandbox.config import QUIRKS
 from sources.common.config import build_zoom_client
-from sources.common.http import ConfigError
+from sources.common.errors import ConfigError
 from sources.zoom_phone import helpers, zoom_phone
 from sources.zoom_phone.settings import CALL_LOGS
 from tests.zoom_phone.support import (
