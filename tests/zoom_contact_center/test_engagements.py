@@ -168,3 +168,13 @@ def test_missing_scope_run_exits_1_naming_the_scope_and_loads_voice_calls(sandbo
     assert "Traceback" not in text
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM zoom_contact_center.voice_calls").fetchone()[0] > 0
+
+
+def test_an_expired_page_token_restarts_the_window_without_duplicates(sandbox_factory, warehouse):
+    sb = sandbox_factory(**SMALL)
+    sb.inject_fault(DATASET_ROUTE, "expired_page_token", count=1, after=2)
+    with zoom_client(sb) as client:
+        load(warehouse, sb, client, resources=["engagements"], page_size=10)
+    assert sb.request_log and any(status == 400 for *_, status in sb.request_log)
+    ids = [i for i, _ in ids_and_starts(warehouse)]
+    assert len(ids) == len(set(ids)) == len(sb.truth.engagements(None, sb.clock.now())) > 100
