@@ -25,9 +25,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pipelines.outcomes import map_rows
-from sources.common.config import setting
 from pipelines.warehouse import SOURCE_NAMES as SOURCES
 from pipelines.warehouse import quote_ident as q
+from sources.common.config import setting
 
 log = logging.getLogger(__name__)
 

@@ -81,7 +81,7 @@ def shape_page(page: Sequence[Mapping[str, Any]], endpoint: Endpoint, account_na
         parent = _parent(raw, endpoint, load_notes)
         parents.append(parent)
         child = {settings.KEY: parent[settings.KEY], "start_time": raw.get("start_time")}
-        for field, (table, columns) in endpoint.lists.items():
+        for field, (table, _) in endpoint.lists.items():
             rows = []
             for i, item in enumerate(_as_items(raw.get(field))):
                 if not isinstance(item, Mapping):
