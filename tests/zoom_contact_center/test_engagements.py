@@ -178,3 +178,16 @@ def test_an_expired_page_token_restarts_the_window_without_duplicates(sandbox_fa
     assert sb.request_log and any(status == 400 for *_, status in sb.request_log)
     ids = [i for i, _ in ids_and_starts(warehouse)]
     assert len(ids) == len(set(ids)) == len(sb.truth.engagements(None, sb.clock.now())) > 100
+
+
+def test_a_bad_service_level_setting_stops_the_run_before_any_request(sandbox_factory, tmp_path, monkeypatch):
+    sb = sandbox_factory(**SMALL)
+    monkeypatch.setenv("ANALYTICS__SERVICE_LEVEL_SECONDS", "twenty")
+    out = io.StringIO()
+    code = main(["run", "--source", "zoom_contact_center", "--duckdb-path", str(tmp_path / "w.duckdb"),
+                 "--pipelines-dir", str(tmp_path / "pl")], clock=sb.clock,
+                console=Console(out=out, err=out, live=False))
+    text = out.getvalue()
+    assert code == 2, text
+    assert "service_level_seconds" in text and "ANALYTICS__SERVICE_LEVEL_SECONDS" in text
+    assert not sb.request_log
