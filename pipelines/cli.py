@@ -1,8 +1,9 @@
-"""`callpipe` / `python -m pipelines`: run, backfill, demo, status.
+"""`callpipe` / `python -m pipelines`: run, backfill, audit, demo, status.
 
 Exit codes: 0 every source succeeded; 1 a source failed; 2 invalid arguments or
 configuration (nothing requested); 3 a source stopped on its API quota (resumable: rerun
-later); 4 a source is being loaded by another process right now (run lock held).
+later); 4 a source is being loaded by another process right now (run lock held);
+6 an audit found days where the warehouse differs from the API.
 """
 
 from __future__ import annotations
@@ -119,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--source", action="append", type=source_list, metavar="NAME[,NAME]",
                      help=f"only these sources (repeatable): {SOURCE_LIST}")
+    run.add_argument("--plan", action="store_true",
+                     help="print the requests the run would make per resource and how long they take at the "
+                          "configured rate limits, then exit without loading")
 
     backfill = sub.add_parser(
         "backfill", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -136,6 +140,29 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--start", required=True, metavar="DATE", help="YYYY-MM-DD or ISO 8601 with a zone")
     backfill.add_argument("--end", required=True, metavar="DATE",
                           help="YYYY-MM-DD (inclusive day) or ISO 8601 with a zone (exclusive instant)")
+    backfill.add_argument("--plan", action="store_true",
+                          help="print the requests the backfill would make and how long they take, then exit "
+                               "without loading")
+
+    audit = sub.add_parser(
+        "audit", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="prove the warehouse holds what the API holds, UTC day by UTC day",
+        description="For every UTC day of the range, ask the API how many records it holds (one small request "
+                    "per day and pass) and count the warehouse the same way; for Zoom Phone also the calls "
+                    "without legs. Prints a table, records the audit in callpipe.audits and exits 0 when every "
+                    "day matches, 6 when some differ. --repair backfills exactly the differing days (nightly "
+                    "cursors and sync tokens untouched) and audits them again.",
+        epilog="examples:\n  callpipe audit --source zoom_phone\n"
+               "  callpipe audit --source zoho_voice --start 2026-09-01 --end 2026-09-30 --repair\n\n" + EPILOG_EXIT,
+    )
+    audit.add_argument("--source", required=True, type=source_name, metavar="NAME", help=SOURCE_LIST)
+    audit.add_argument("--start", metavar="YYYY-MM-DD",
+                       help="first UTC day (default: the first whole day the warehouse holds, within the API's "
+                            "look-back)")
+    audit.add_argument("--end", metavar="YYYY-MM-DD",
+                       help="last UTC day, included (default: the day before the last successful run)")
+    audit.add_argument("--repair", action="store_true",
+                       help="backfill the days that differ, then audit them again")
 
     demo = sub.add_parser(
         "demo", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -281,7 +308,12 @@ def cmd_run(args: argparse.Namespace, console: Console, clock: Any = None) -> in
     jobs, failed, code = _prepare_all([(n, {}) for n in names], "run", console, clock)
     if code == EXIT_USAGE:
         return code
+    if args.plan:
+        from pipelines.plan import print_plans
+
+        return print_plans(wh, jobs, console, clock, always=True)
     console.note(f"callpipe run: {', '.join(names)} -> {wh.describe()}")
+    _log_plans(wh, jobs, console, clock)
     for result in failed:
         console.print(result.summary())
     rc = run_sources(wh, jobs, console)
@@ -318,9 +350,30 @@ def cmd_backfill(args: argparse.Namespace, console: Console, clock: Any = None) 
     if failed:
         console.print(failed[0].summary())
         return EXIT_FAILED
+    if args.plan:
+        from pipelines.plan import print_plans
+
+        return print_plans(wh, jobs, console, clock, always=True)
     console.note(f"callpipe backfill: {spec.name} {start:%Y-%m-%d %H:%M} .. {end:%Y-%m-%d %H:%M} UTC "
                  f"-> {wh.describe()} (nightly cursors untouched)")
+    _log_plans(wh, jobs, console, clock)
     return run_sources(wh, jobs, console)
+
+
+def _log_plans(wh: Warehouse, jobs: list[Any], console: Console, clock: Any) -> None:
+    """The request plan of long runs on stderr (pipelines.plan); never stops the run."""
+    from pipelines.plan import print_plans
+
+    try:
+        print_plans(wh, jobs, console, clock, always=False)
+    except Exception as exc:  # noqa: BLE001 - the plan is informative only
+        console.note(f"warning: no request plan: {redact(describe(exc))}")
+
+
+def cmd_audit(args: argparse.Namespace, console: Console, clock: Any = None) -> int:
+    from pipelines.audit import run_audit
+
+    return run_audit(make_warehouse(args), SOURCES[args.source], args, console, clock)
 
 
 def cmd_status(args: argparse.Namespace, console: Console, clock: Any = None) -> int:
@@ -337,7 +390,7 @@ def cmd_demo(args: argparse.Namespace, console: Console, clock: Any = None) -> i
     return run_demo(args, console)
 
 
-COMMANDS = {"run": cmd_run, "backfill": cmd_backfill, "status": cmd_status, "demo": cmd_demo}
+COMMANDS = {"run": cmd_run, "backfill": cmd_backfill, "audit": cmd_audit, "status": cmd_status, "demo": cmd_demo}
 
 
 def main(argv: Sequence[str] | None = None, *, clock: Any = None, console: Console | None = None) -> int:
