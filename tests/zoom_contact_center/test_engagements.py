@@ -191,3 +191,34 @@ def test_a_bad_service_level_setting_stops_the_run_before_any_request(sandbox_fa
     assert code == 2, text
     assert "service_level_seconds" in text and "ANALYTICS__SERVICE_LEVEL_SECONDS" in text
     assert not sb.request_log
+
+
+def test_audit_counts_the_engagements_and_repairs_a_deleted_day(sandbox_factory, tmp_path):
+    sb = sandbox_factory(**SMALL)
+    where = ["--duckdb-path", str(tmp_path / "w.duckdb"), "--pipelines-dir", str(tmp_path / "pl")]
+
+    def cli(*argv: str) -> tuple[int, str]:
+        out = io.StringIO()
+        code = main([*argv, "--source", "zoom_contact_center", *where], clock=sb.clock,
+                    console=Console(out=out, err=out, live=False))
+        return code, out.getvalue()
+
+    def engagements() -> set[str]:
+        with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+            return {i for (i,) in con.execute("SELECT engagement_id FROM zoom_contact_center.engagements").fetchall()}
+
+    code, text = cli("run")
+    assert code == 0, text
+    complete = engagements()
+    code, text = cli("audit")
+    assert code == 0 and "COMPLETE" in text and DATASET_PATH in text, text
+    day = (sb.clock.now() - dt.timedelta(days=2)).date().isoformat()
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        con.execute("DELETE FROM zoom_contact_center.engagements WHERE CAST(start_time AT TIME ZONE 'UTC' AS DATE) = ?",
+                    [day])
+    assert len(engagements()) < len(complete)
+    code, text = cli("audit")
+    assert code != 0 and any(line.split()[:2] == ["engagements", day] for line in text.splitlines()), text
+    code, text = cli("audit", "--repair")
+    assert code == 0, text
+    assert engagements() == complete
