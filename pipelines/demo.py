@@ -2,8 +2,9 @@
 
 Starts the sandbox vendor API in this process (clock following real time), points the
 three sources at it, loads everything into a local DuckDB file, refreshes the analytics
-views, prints row counts and answers one analyst question: how did the Marketing Hotline
-call flow (legs in order, who answered).
+views, prints row counts and answers two analyst questions: how did the Marketing Hotline
+call flow (legs in order, who answered), and how did the Contact Center queues do on the
+busiest day (offered, abandoned, service level, from analytics.cc_queue_daily).
 """
 
 from __future__ import annotations
@@ -156,6 +157,26 @@ def marketing_hotline_flow(wh: Warehouse) -> list[str]:
     return lines
 
 
+def busiest_day_queues(wh: Warehouse) -> list[str]:
+    """One line per Contact Center queue on the day with the most offered engagements."""
+    view = wh.qualified(wh.analytics_dataset, "cc_queue_daily")
+    try:
+        rows = wh.query_dicts(
+            f"SELECT day, queue_name, offered, abandoned, service_level, service_level_seconds FROM {view} "
+            f"WHERE day = (SELECT day FROM {view} GROUP BY day ORDER BY SUM(offered) DESC, day DESC LIMIT 1) "
+            "ORDER BY offered DESC, queue_name")
+    except Exception:  # noqa: BLE001 - the view is missing (the refresh failed and said so): nothing to show
+        return []
+    if not rows:
+        return []
+    lines = [f"Contact Center queues on the busiest day, {rows[0]['day']} (analytics.cc_queue_daily):"]
+    for row in rows:
+        lines.append(f"  {row['queue_name'] or '?':<22} offered {row['offered']:>3}  abandoned {row['abandoned']:>3}  "
+                     f"service level {100 * (row['service_level'] or 0):5.1f}% "
+                     f"(answered within {row['service_level_seconds']} s)")
+    return lines
+
+
 QUERY_HINT = """\
 Open it:
   duckdb {path}                  (DuckDB CLI), then e.g.  SELECT * FROM zoom_phone.call_logs LIMIT 10;
@@ -222,6 +243,9 @@ def _report(wh: Warehouse, console: Console, code: int, t0: float) -> int:
     console.print()
     flow = marketing_hotline_flow(wh)
     for line in flow or ["(the Marketing Hotline call was not found in zoom_phone)"]:
+        console.print(line)
+    console.print()
+    for line in busiest_day_queues(wh) or ["(no Contact Center engagements in zoom_contact_center.engagements)"]:
         console.print(line)
     console.print()
     shown = os.path.relpath(wh.location)

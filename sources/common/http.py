@@ -39,6 +39,11 @@ for _name in ("httpx", "httpcore"):
 UTC = dt.UTC
 ZOHO_LOCKOUT_SECONDS = 600.0  # Zoho locks a client out for 10 minutes when it exceeds its rate
 USER_AGENT = "callpipe/0.1 (+dlt)"
+# Zoom: "Invalid access token, does not contain scopes:[...]" (HTTP 400, 401 or 403). The app lacks
+# a scope: a new token would not have it either, so it is never a token renewal
+ZOOM_MISSING_SCOPE_CODE = "4711"
+MISSING_SCOPE_HINT = ("the Zoom app lacks the scope named in the message: add it to the app's scopes "
+                      "(Zoom App Marketplace, Manage, your Server-to-Server OAuth app, Scopes)")
 
 
 # --------------------------------------------------------------------------- errors
@@ -597,6 +602,8 @@ class ApiClient:
         zoho_error = zoho and isinstance(body, dict) and str(body.get("status", "")).lower() == "error"
         cause = f"HTTP {status} {message}".strip()
 
+        if not zoho and status >= 400 and str(code) == ZOOM_MISSING_SCOPE_CODE:
+            return Fail(ApiError(message, status=status, code=code, hint=MISSING_SCOPE_HINT, **where))
         if status == 401:
             return Reauth(status, code, message)
         if zoho and (status == 429 or (zoho_error and _is_lockout(f"{code} {message}"))):

@@ -61,14 +61,16 @@ def iter_window_pages(
     page_size: int = 300,
     label: str = "heavy",
     key_aliases: Mapping[str, str] | None = None,
+    range_params: tuple[str, str] = ("from", "to"),
 ) -> Iterator[list[dict[str, Any]]]:
     """Yield the non-empty pages of items of one window, each item checked for `key`.
 
     `key_aliases`: {array: its items' name for `key`} for arrays that spell it differently; their
-    items are yielded under `key`."""
+    items are yielded under `key`. `range_params`: the endpoint's names for `from` and `to`."""
     where = f"GET {path} {describe(window)}"
     base = list(params.items()) if isinstance(params, dict) else list(params or [])
-    base += list(zoom_range(*window).items()) + [("page_size", page_size)]
+    bounds = zoom_range(*window)
+    base += [(range_params[0], bounds["from"]), (range_params[1], bounds["to"]), ("page_size", page_size)]
     seen: set[str] = set()
     restarts = 0
     token: str | None = None

@@ -22,7 +22,8 @@ ROUTES = {
                    "call_history_details": "GET /phone/call_history/{callHistoryUuid}",
                    "users": "GET /phone/users",
                    "user_call_history": "GET /phone/users/{userId}/call_history/sync"},
-    "zoom_contact_center": {"voice_calls": "GET /contact_center/voice_calls"},
+    "zoom_contact_center": {"voice_calls": "GET /contact_center/voice_calls",
+                            "engagements": "GET /contact_center/analytics/dataset/historical/engagement"},
     "zoho_voice": {"call_logs": "GET /rest/json/zv/logs"},
 }
 
