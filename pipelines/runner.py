@@ -28,6 +28,7 @@ from dlt.common.schema.typing import PIPELINE_STATE_TABLE_NAME as STATE_TABLE
 from dlt.common.storages.load_storage import ParsedLoadJobFileName
 
 from pipelines import runs
+from pipelines.accounts import PROVIDERS, Account
 from pipelines.console import Console
 from pipelines.errors import (
     EXIT_OK,
@@ -67,15 +68,27 @@ class Job:
     end: dt.datetime | None = None
     options: dict[str, Any] = field(default_factory=dict)  # prepare() arguments, for fresh()
     failures: ResourceFailures | None = None  # resources that stopped alone (sources.common.failures)
+    account: Account | None = None  # None: the default account
+    row_label: str | None = None  # the `source_account` of the rows it loads (None: not known)
 
     @property
     def name(self) -> str:
         return self.spec.name
 
+    @property
+    def account_name(self) -> str | None:
+        """The account's name for the warehouse's pipeline / lock (None: default)."""
+        return None if self.account is None or self.account.is_default else self.account.name
+
+    @property
+    def title(self) -> str:
+        """`zoom_phone`, or `zoom_phone/emea` for a named account: how output names the job."""
+        return self.account.title(self.name) if self.account is not None else self.name
+
     def fresh(self) -> Job:
         """The same job built again: defaults that depend on "now" (six months back...) are
         computed when the source actually starts, not when the whole run was validated."""
-        fresh = prepare(self.spec, self.command, **self.options)
+        fresh = prepare(self.spec, self.command, account=self.account, **self.options)
         if self.options.get("client") is None:  # an injected client is reused as it is
             self.client.close()
         return fresh
@@ -135,14 +148,19 @@ def prepare(
     client: Any = None,
     client_overrides: dict[str, Any] | None = None,
     source_kwargs: dict[str, Any] | None = None,
+    account: Account | None = None,
 ) -> Job:
-    """Build the client and the dlt source. Raises ConfigError (exit 2) on bad settings/arguments."""
+    """Build the client and the dlt source of `account` (None: the default one). Raises
+    ConfigError (exit 2) on bad settings/arguments."""
     options = dict(resources=resources, start=start, end=end, clock=clock, client=client,
                    client_overrides=client_overrides, source_kwargs=source_kwargs)
+    account = account or Account(PROVIDERS[spec.provider])
     function = spec.function()
     if client is None:
-        client = spec.build_client(clock, **(client_overrides or {}))
+        client = spec.build_client(clock, account.name, **(client_overrides or {}))
     kwargs: dict[str, Any] = dict(source_kwargs or {})
+    if not account.is_default:
+        kwargs.setdefault("account_name", account.label(spec.name))
     if resources:
         kwargs["resources"] = list(resources)
     if start is not None:
@@ -155,12 +173,16 @@ def prepare(
     if "failures" in inspect.signature(function).parameters:
         kwargs["failures"] = failures
     try:
-        kwargs = {**source_arguments(spec.name, function, {**kwargs, "client": client}), **kwargs}
-        source = shaping.fit_pages(function(client=client, **kwargs))
+        kwargs = {**source_arguments(spec.name, function, {**kwargs, "client": client},
+                                     account.args_sections(spec.name)), **kwargs}
+        source = shaping.keyed_by_account(shaping.fit_pages(function(client=client, **kwargs)))
     except BaseException:
         client.close()
         raise
-    return Job(spec, command, source, client, resources, start, end, options, failures)
+    label = kwargs.get("account_name", inspect.signature(function).parameters.get("account_name"))
+    label = label.default if isinstance(label, inspect.Parameter) else label
+    return Job(spec, command, source, client, resources, start, end, options, failures, account,
+               label if isinstance(label, str) else None)
 
 
 def _client_stats(client: Any) -> dict[str, int]:
@@ -187,10 +209,10 @@ def _safe(console: Console, what: str, fn, *args, **kwargs) -> Any:
 def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
     """Run one source end to end into `wh`. Never raises (except KeyboardInterrupt)."""
     t0 = time.monotonic()
-    name = job.name
-    run_id = f"{name}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-    result = SourceResult(name, OK)
-    lock = wh.lock(name)
+    name, account, title = job.name, job.account_name, job.title
+    run_id = f"{title.replace('/', '-')}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    result = SourceResult(title, OK)
+    lock = wh.lock(name, account)
     try:
         lock.acquire(command=job.command, run_id=run_id)
     except Exception as exc:  # noqa: BLE001 - held (busy) or the warehouse unreachable (failed)
@@ -200,16 +222,16 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
         return result
 
     def on_wait() -> None:
-        console.step(name, "waiting for the DuckDB file (another callpipe process is writing to it)")
+        console.step(title, "waiting for the DuckDB file (another callpipe process is writing to it)")
 
     recorded = False
     try:
         with wh.db_lock(on_wait=on_wait):
             # we hold the lock: a record of this source still `running` is a run that died
-            unfinished = _safe(console, "read the run records", _unfinished_runs, wh, name) or []
+            unfinished = _safe(console, "read the run records", _unfinished_runs, wh, name, account) or []
         previous = lock.stale or (unfinished[0] if unfinished else None)
         if previous:
-            console.step(name, f"the previous run (pid {previous.get('pid', '?')}, started "
+            console.step(title, f"the previous run (pid {previous.get('pid', '?')}, started "
                                f"{previous.get('started_at', '?')}) did not finish: resuming from where it stopped")
             result.notes.append("resumed after an interrupted run")
             dead = {r["run_id"] for r in unfinished} | ({previous["run_id"]} if previous.get("run_id") else set())
@@ -218,13 +240,13 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
                     _safe(console, "mark the interrupted run", runs.mark_interrupted, wh, dead_id)
         with wh.db_lock(on_wait=on_wait):
             recorded = bool(_safe(console, "write the run record", _start_record, wh, job, run_id))
-        pipeline = wh.pipeline(name, progress=console.collector(name))
+        pipeline = wh.pipeline(name, progress=console.collector(title), account=account)
         with wh.db_lock(on_wait=on_wait):
-            before = _safe(console, "count the tables", runs.table_totals, wh, wh.dataset(name))
-            console.step(name, f"sync state with {wh.describe()} dataset {wh.dataset(name)}")
+            before = _safe(console, "count the tables", runs.table_totals, wh, wh.dataset(name), job.row_label)
+            console.step(title, f"sync state with {wh.describe()} dataset {wh.dataset(name)}")
             pipeline.sync_destination()
             if pipeline.has_pending_data:
-                console.step(name, "loading the pending packages of an interrupted run first")
+                console.step(title, "loading the pending packages of an interrupted run first")
                 if pipeline.list_extracted_load_packages():
                     pipeline.normalize()
                 settle_committed_jobs(wh, pipeline)
@@ -236,21 +258,22 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
         if job.start or job.end:
             what += f" {iso(job.start) or '...'} .. {iso(job.end) or 'now'}"
         selected = list(job.source.selected_resources)
-        console.step(name, f"extract ({what}; {len(selected)} resources: {', '.join(selected)})")
+        console.step(title, f"extract ({what}; {len(selected)} resources: {', '.join(selected)})")
         extracted = pipeline.extract(job.source, loader_file_format=wh.loader_file_format)
-        console.step(name, "normalize")
+        console.step(title, "normalize")
         norm = pipeline.normalize()
         if norm is not None:
             result.rows = {t: int(n) for t, n in (norm.row_counts or {}).items() if not t.startswith("_dlt")}
         with wh.db_lock(on_wait=on_wait):
-            console.step(name, f"load into {wh.describe()} ({wh.loader_file_format})")
+            console.step(title, f"load into {wh.describe()} ({wh.loader_file_format})")
             info = pipeline.load(workers=_load_workers())
             if info is not None:
                 info.raise_on_failed_jobs()
                 result.load_ids.extend(info.loads_ids)
             if before is not None:
                 result.tables = _safe(console, "count the rows of this run", lambda: runs.table_counts(
-                    wh, wh.dataset(name), before, result.load_ids, runs.unchanged_rows(extracted, job.source))) or {}
+                    wh, wh.dataset(name), before, result.load_ids, runs.unchanged_rows(extracted, job.source),
+                    job.row_label)) or {}
         if job.failures:  # the other resources loaded; the run still failed
             loaded = ", ".join(f"{t} {n}" for t, n in sorted(result.rows.items())) or "no new rows"
             result.outcome = FAILED
@@ -288,8 +311,8 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
     return result
 
 
-def _unfinished_runs(wh: Warehouse, source: str) -> list[dict[str, Any]]:
-    return [r for r in runs.recent(wh, source, wh.dataset(source)) if r.get("outcome") == "running"]
+def _unfinished_runs(wh: Warehouse, source: str, account: str | None) -> list[dict[str, Any]]:
+    return [r for r in runs.recent(wh, source, wh.dataset(source), account=account) if r.get("outcome") == "running"]
 
 
 def settle_committed_jobs(wh: Warehouse, pipeline: dlt.Pipeline) -> None:
@@ -332,8 +355,9 @@ def _load_workers() -> int:
 def _start_record(wh: Warehouse, job: Job, run_id: str) -> bool:
     runs.record_start(wh, {
         "run_id": run_id,
-        "pipeline_name": wh.pipeline_name(job.name),
+        "pipeline_name": wh.pipeline_name(job.name, job.account_name),
         "source": job.name,
+        "account": job.account.name if job.account is not None else "default",
         "dataset": wh.dataset(job.name),
         "command": job.command,
         "resources": ",".join(job.resources) if job.resources else None,
