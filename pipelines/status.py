@@ -99,13 +99,14 @@ def _tables(row: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return tables if isinstance(tables, dict) else {}
 
 
-def _audit_lines(wh: Warehouse, source: str) -> list[str]:
+def _audit_lines(wh: Warehouse, source: str, account: str | None = None) -> list[str]:
     """The last audit (pipelines.audit), and the last one that found the warehouse complete."""
     from pipelines.audit import describe_audit, last_audits
 
-    last, complete = last_audits(wh, source)
+    last, complete = last_audits(wh, source, account)
     if last is None:
-        return ["  last audit   none (callpipe audit --source " + source + ")"]
+        return ["  last audit   none (callpipe audit --source " + source
+                + (f" --account {account}" if account else "") + ")"]
     lines = [f"  last audit   {describe_audit(last)}"]
     if complete is None:
         lines.append("  last proven  never complete")
@@ -142,7 +143,7 @@ def source_status(wh: Warehouse, source: str, account: Account | None = None) ->
                 f"{r.get('command')} {r.get('outcome')}" for r in history[:6]) + "  (newest first)")
     else:
         lines.append("  last run     none recorded")
-    lines += _audit_lines(wh, source)
+    lines += _audit_lines(wh, source, name)
     state = stored_state(wh, source, name)
     cursors, tokens = cursors_and_tokens(state, source)
     lines.append("  cursors      " + (" | ".join(cursors) if cursors else "none (nothing loaded yet)"))

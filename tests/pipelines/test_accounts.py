@@ -265,3 +265,31 @@ def test_account_settings_errors_name_the_key(monkeypatch, tiny_sandbox):
     monkeypatch.setenv("PIPELINE__ACCOUNTS", "zoom.emea")
     with pytest.raises(ConfigError, match="--account us: no such account"):
         plan_accounts(["zoom_phone"], ["us"])
+
+
+@pytest.mark.slow
+def test_audit_and_run_take_account_options(two_accounts, make_wh):
+    wh, clock = make_wh("audit"), two_accounts["emea"].clock
+    where = ["--duckdb-path", wh.location, "--pipelines-dir", str(wh.pipelines_dir)]
+
+    def cli(*args: str) -> tuple[int, str]:
+        out = io.StringIO()
+        code = main([*args, *where], clock=clock, console=Console(out=out, err=io.StringIO(), live=False))
+        return code, out.getvalue()
+
+    code, out = cli("run", "--source", "zoho_voice", "--account", "us")
+    assert code == 0 and "zoho_voice/us" in out and "/emea" not in out, out
+    assert per_account(wh, "zoho_voice", "call_logs").keys() == {"us"}
+    code, out = cli("run", "--source", "zoho_voice")
+    assert code == 0 and "zoho_voice/emea" in out, out
+    # each account is audited against its own API and its own rows (both hold the same number)
+    code, out = cli("audit", "--source", "zoho_voice", "--start", "2026-11-16", "--end", "2026-11-18")
+    assert code == 0, out
+    for name in ACCOUNTS:
+        assert f"zoho_voice/{name}: COMPLETE, every one of 3 days matches the API" in out, out
+    code, out = cli("audit", "--source", "zoho_voice", "--account", "emea", "--start", "2026-11-17",
+                    "--end", "2026-11-17")
+    assert code == 0 and "zoho_voice/emea: COMPLETE" in out and "/us" not in out, out
+    code, out = cli("status", "--source", "zoho_voice", "--account", "us")
+    assert "zoho_voice/us  (dataset" in out and "/emea" not in out and "last audit   " in out, out
+    assert "audit complete" in out or " complete " in out, out
