@@ -16,6 +16,7 @@ import inspect
 import logging
 import os
 import socket
+import threading
 import time
 import traceback
 import uuid
@@ -429,18 +430,47 @@ def prepare_all(plan: list[tuple[SourceSpec, dict[str, Any]]], command: str, con
     return jobs, failed, code
 
 
-def run_sources(wh: Warehouse, jobs: list[Job], console: Console, *, refresh_views: bool = True) -> int:
-    """Run prepared jobs one after the other, print a summary line each; returns the exit code."""
-    results = []
-    for index, job in enumerate(jobs):
-        if index:  # rebuilt right before it runs (validated with the others up front)
-            try:
-                job = job.fresh()
-            except Exception as exc:  # noqa: BLE001 - keep the validated one
-                console.note(f"warning: {job.name}: could not rebuild the source ({describe(exc)})")
-        result = run_job(wh, job, console)
-        results.append(result)
-        console.print(result.summary())
+def accounts_at_once() -> int:
+    """`[pipeline] accounts_at_once` (env PIPELINE__ACCOUNTS_AT_ONCE): accounts loaded side by side."""
+    from sources.common.config import setting
+
+    return int(setting("pipeline.accounts_at_once", DEFAULT_ACCOUNTS_AT_ONCE, minimum=1))
+
+
+DEFAULT_ACCOUNTS_AT_ONCE = 2
+
+
+def run_sources(wh: Warehouse, jobs: list[Job], console: Console, *, refresh_views: bool = True,
+                at_once: int | None = None) -> int:
+    """Run prepared jobs and print a summary line each; returns the exit code.
+
+    The jobs of one account (Zoom Phone and Contact Center share a Zoom account's limits) run one
+    after the other; `at_once` accounts (default `accounts_at_once()`) run side by side, each in a
+    thread of its own within its own rate limiters. A failing account does not stop the others;
+    Ctrl-C / SIGTERM stops them all (each records `interrupted` and releases its lock)."""
+    groups: dict[tuple[str, str], list[Job]] = {}
+    for job in jobs:
+        account = job.account or Account(PROVIDERS[job.spec.provider])
+        groups.setdefault((account.provider, account.name), []).append(job)
+    at_once = min(at_once or accounts_at_once(), len(groups)) or 1
+    results: list[SourceResult] = []
+
+    def run_group(group: list[Job], first: bool) -> None:
+        for index, job in enumerate(group):
+            if index or not first:  # rebuilt right before it runs (validated with the others up front)
+                try:
+                    job = job.fresh()
+                except Exception as exc:  # noqa: BLE001 - keep the validated one
+                    console.note(f"warning: {job.title}: could not rebuild the source ({describe(exc)})")
+            result = run_job(wh, job, console)
+            results.append(result)
+            console.print(result.summary())
+
+    if at_once == 1:
+        for number, group in enumerate(groups.values()):
+            run_group(group, number == 0)
+    else:
+        _side_by_side([lambda g=g: run_group(g, True) for g in groups.values()], at_once)
     if refresh_views and any(r.outcome == OK for r in results):
         refresh_analytics(wh, console)
     code = combine_exit_codes([r.exit_code for r in results])
@@ -449,3 +479,35 @@ def run_sources(wh: Warehouse, jobs: list[Job], console: Console, *, refresh_vie
         console.note(f"{len(bad)} of {len(results)} sources did not finish: "
                      + ", ".join(f"{r.source} {r.outcome}" for r in bad) + f" (exit code {code})")
     return code
+
+
+def _side_by_side(tasks: list[Any], at_once: int) -> None:
+    """Run `tasks` in `at_once` threads. Ctrl-C / SIGTERM arrive in the main thread: the same
+    exception is raised in every running task (each stops as a single run would: recorded
+    `interrupted`, lock released), the tasks not started are dropped, then it is re-raised."""
+    import concurrent.futures
+    import ctypes
+
+    threads: dict[int, int] = {}  # task index -> thread id
+
+    def task(index: int, run: Any) -> None:
+        threads[index] = threading.get_ident()
+        run()
+
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="callpipe-account")
+    futures = [pool.submit(task, index, run) for index, run in enumerate(tasks)]
+    try:
+        pending = set(futures)
+        while pending:  # a short timeout keeps the main thread receptive to signals
+            _, pending = concurrent.futures.wait(pending, timeout=0.5)
+    except KeyboardInterrupt as stop:
+        for index, future in enumerate(futures):
+            if not future.cancel() and not future.done() and index in threads:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(threads[index]),
+                                                           ctypes.py_object(type(stop)))
+        pool.shutdown(wait=True)
+        raise
+    pool.shutdown(wait=True)
+    for future in futures:
+        if future.exception() is not None:
+            raise future.exception()

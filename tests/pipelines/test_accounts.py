@@ -17,7 +17,13 @@ from pipelines.registry import SOURCES as SPECS
 from pipelines.runner import prepare, refresh_analytics, run_job
 from pipelines.status import cursors_and_tokens, stored_state
 from sources.common import shaping
-from tests.pipelines.conftest import FAST_CLIENT_ENV, assert_no_duplicates, quiet_console, snapshot, tiny_values
+from tests.pipelines.conftest import (
+    FAST_CLIENT_ENV,
+    assert_no_duplicates,
+    quiet_console,
+    snapshot,
+    tiny_values,
+)
 
 SOURCES = ["zoom_phone", "zoom_contact_center", "zoho_voice"]
 ACCOUNTS = ("emea", "us")
