@@ -27,8 +27,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import dlt
-
 from sources.common.args import list_value
 from sources.common.config import DEFAULT_ACCOUNT, account_section, env_var, setting
 from sources.common.errors import ConfigError
@@ -70,11 +68,15 @@ class Account:
 
 
 def _tables(provider: str) -> list[str]:
+    """The names of the [accounts.<provider>.<name>] tables in every config provider (config.toml,
+    secrets.toml...): dlt.config.get would return the first provider's table only."""
+    import dlt
+
     names: list[str] = []
-    for accessor in (dlt.config, dlt.secrets):
+    for config_provider in dlt.config.config_providers:
         try:
-            found = accessor.get(f"accounts.{provider}")
-        except Exception:  # noqa: BLE001 - not a table: reported by check_name below
+            found, _ = config_provider.get_value(provider, Any, None, "accounts")
+        except Exception:  # noqa: BLE001 - a provider that cannot answer holds no account table
             found = None
         if isinstance(found, dict):
             names += [n for n, v in found.items() if isinstance(v, dict) and n not in names]

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -20,6 +23,7 @@ from pipelines.status import cursors_and_tokens, stored_state
 from sources.common import shaping
 from tests.pipelines.conftest import (
     FAST_CLIENT_ENV,
+    ROOT,
     assert_no_duplicates,
     quiet_console,
     snapshot,
@@ -352,3 +356,42 @@ def test_an_account_on_its_quota_stops_alone_and_is_named(two_accounts, make_wh)
     assert " QUOTA " in lines["zoom_contact_center/us"] and "requests 0 " in lines["zoom_contact_center/us"], out
     assert " OK " in lines["zoho_voice/us"], out
     assert per_account(wh, "zoom_phone", "call_history").keys() == {"emea"}
+
+
+def test_accounts_are_found_in_the_toml_files(tmp_path):
+    """Named accounts are the [accounts.<provider>.<name>] tables of config.toml and secrets.toml
+    (both files, not the first that has [accounts.zoom]); an account's own settings win, the rest
+    comes from [sources.<provider>], its credentials from its own table only."""
+    (tmp_path / ".dlt").mkdir()
+    (tmp_path / ".dlt" / "config.toml").write_text(
+        '[sources.zoom]\nread_timeout = 33.0\n[sources.zoom.rate_limits]\nmedium = 7\n'
+        '[accounts.zoom.emea]\nrate_limits = { light = 20, heavy = 5 }\n'
+        '[accounts.zoom.emea.zoom_phone]\nresources = ["call_history", "call_history_details"]\n'
+        '[accounts.zoom.us]\nsources = ["zoom_phone"]\n'
+        '[accounts.zoho_voice.eu]\ndata_centre = "eu"\n')
+    (tmp_path / ".dlt" / "secrets.toml").write_text(
+        '[accounts.zoom.emea]\naccount_id = "a"\nclient_id = "b"\nclient_secret = "c"\n'
+        '[accounts.zoho_voice.eu]\nclient_id = "d"\nclient_secret = "e"\nrefresh_token = "f"\n')
+    script = (
+        "from pipelines.accounts import Account, plan_accounts\n"
+        "from pipelines.registry import SOURCES\n"
+        "from pipelines.runner import prepare\n"
+        "from sources.common.config import build_zoho_client, build_zoom_client\n"
+        "print([f'{s}/{a.name}' for s, a in plan_accounts(list(SOURCES))])\n"
+        "zoom = build_zoom_client(None, 'emea')\n"
+        "print({k: v.rate for k, v in sorted(zoom.limiters.items())}, zoom._http.timeout.read)\n"
+        "print(build_zoho_client(None, 'eu').base_url)\n"
+        "job = prepare(SOURCES['zoom_phone'], 'run', account=Account('zoom', 'emea'))\n"
+        "print(sorted(job.source.selected_resources), job.row_label)\n"
+        "try:\n    build_zoom_client(None, 'us')\nexcept Exception as exc:\n    print(exc)\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "ACCOUNTS__", "PIPELINE__"))}
+    env["PYTHONPATH"] = str(ROOT)
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == str(["zoom_phone/emea", "zoom_contact_center/emea", "zoom_phone/us", "zoho_voice/eu"])
+    assert lines[1] == "{'heavy': 5, 'light': 20, 'medium': 7} 33.0"
+    assert lines[2] == "https://voice.zoho.eu"
+    assert lines[3] == "['call_history', 'call_history_details'] emea"
+    assert "ACCOUNTS__ZOOM__US__ACCOUNT_ID" in lines[4] and "[accounts.zoom.us]" in lines[4]
