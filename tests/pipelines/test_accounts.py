@@ -10,8 +10,10 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -395,3 +397,38 @@ def test_accounts_are_found_in_the_toml_files(tmp_path):
     assert lines[2] == "https://voice.zoho.eu"
     assert lines[3] == "['call_history', 'call_history_details'] emea"
     assert "ACCOUNTS__ZOOM__US__ACCOUNT_ID" in lines[4] and "[accounts.zoom.us]" in lines[4]
+
+
+@pytest.mark.slow
+def test_sigterm_stops_every_account_running_side_by_side(sandbox_factory, make_wh):
+    """Two accounts extracting at the same time when a scheduler's SIGTERM comes: both stop
+    within seconds, both record `interrupted` and free their locks; the next run completes."""
+    from tests.pipelines.conftest import cli, cli_env, cli_popen, real_now_iso
+    from tests.pipelines.test_lock_and_kill import Watched
+
+    now = real_now_iso()  # the CLI subprocess runs on the real clock
+    worlds = {name: sandbox_factory(**tiny_values(start=now, latency_ms=300)) for name in ACCOUNTS}
+    env = cli_env(worlds["emea"], PIPELINE__ACCOUNTS="zoom.emea,zoom.us", PIPELINE__ACCOUNTS_AT_ONCE="2")
+    for name, sb in worlds.items():
+        env.update(account_env(sb, name))
+    wh = make_wh("sigterm")
+    where = ["--source", "zoom_phone", "--duckdb-path", wh.location, "--pipelines-dir", str(wh.pipelines_dir)]
+    run = Watched(cli_popen(["run", *where], env))
+    try:
+        assert run.wait_for("zoom_phone/emea: extract") and run.wait_for("zoom_phone/us: extract"), "".join(run.lines)
+        time.sleep(1.0)
+        os.kill(run.proc.pid, signal.SIGTERM)
+        code = run.proc.wait(timeout=30)
+    finally:
+        run.kill9()
+    assert code == 143, "".join(run.lines)
+    outcomes = wh.query(f"SELECT account, outcome FROM {wh.qualified(wh.runs_dataset, 'runs')} ORDER BY account")
+    assert outcomes == [("emea", "interrupted"), ("us", "interrupted")]
+
+    for sb in worlds.values():
+        sb.config.latency_ms = 0
+    again = cli(["run", *where], env)
+    assert again.returncode == 0, again.stderr
+    assert "did not finish" not in again.stderr  # both locks were released, not taken over
+    counts = per_account(wh, "zoom_phone", "call_history")
+    assert counts["emea"] == counts["us"] > 0
