@@ -32,20 +32,15 @@ import dlt
 import pyarrow as pa
 
 from sources.common.args import arg_error, check_common, check_range, date_arg, resources_arg
-from sources.common.changes import nightly_filter
+from sources.common.clock import Clock
 from sources.common.config import build_zoom_client, setting
 from sources.common.http import ApiClient
-from sources.common.windows import clamp_lookback, lookback_start, month_windows, to_utc
+from sources.common.windowed import Progress, Window, windowed_pages
+from sources.common.windows import lookback_start
+from sources.common.zoom_paging import iter_window_pages
 
 from . import settings
-from .helpers import (
-    Query,
-    engagement_key,
-    filter_queries,
-    iter_voice_call_pages,
-    page_tables,
-    with_child_table_hints,
-)
+from .helpers import Query, filter_queries, page_tables, with_child_table_hints
 
 Ids = str | list[str] | None
 
@@ -71,8 +66,9 @@ def zoom_contact_center(
     country_iso_codes: Ids = None,
     view_type: str = "summary",
     detail_account_id: str | None = None,
-    client: Any = None,
-    clock: Any = None,
+    client: ApiClient | None = None,
+    clock: Clock | None = None,
+    progress: Progress | None = None,
 ) -> Any:
     """Voice calls incremental on `start_time`, re-reading the trailing `lag_days` each run.
 
@@ -109,33 +105,31 @@ def zoom_contact_center(
     )
     resource = dlt.resource(
         voice_calls, name="voice_calls", primary_key=settings.KEY, write_disposition="merge"
-    )(client, clock, account_name, int(page_size), queries, path, cursor)
+    )(client, clock, account_name, int(page_size), queries, path, progress, cursor)
     return with_child_table_hints(resource, detail=view == "detail")
 
 
 def voice_calls(
     client: ApiClient,
-    clock: Any,
+    clock: Clock,
     account_name: str,
     page_size: int,
     queries: Sequence[Query],
     path: str,
+    progress: Progress | None,
     # the default (not only the annotation) is what lets dlt find this argument: with
     # `from __future__ import annotations` dlt cannot resolve the annotation text
     start_time: dlt.sources.incremental[dt.datetime] = dlt.sources.incremental("start_time"),  # noqa: B008
 ) -> Iterator[pa.Table]:
     """GET /contact_center/voice_calls, or the account-scoped detail view (`path`), both Heavy, by
-    month windows; per page one Arrow table per table."""
-    now = to_utc(clock.now())
-    start = clamp_lookback(to_utc(start_time.start_value), now, "zoom_contact_center.voice_calls")
-    end = now if start_time.end_value is None else min(now, to_utc(start_time.end_value))
-    changes = nightly_filter(start_time, start, now)
+    month windows (sources.common.windowed); per page one Arrow table per table."""
     detail = path != settings.VOICE_CALLS_PATH
-    seen: set[str] = set()
-    for window in month_windows(start, end):
-        for page in iter_voice_call_pages(client, window, queries, seen=seen, page_size=page_size, path=path):
-            if changes is not None:
-                page = [r for r in page if changes.changed(engagement_key(r), r, r.get("start_time"))]
-            if not page:
-                continue
-            yield from page_tables(page, account_name, detail)
+
+    def read_window(window: Window) -> Iterator[list[dict[str, Any]]]:
+        for query in queries:  # id filters longer than 20: several queries, each engagement kept once
+            yield from iter_window_pages(client, path, items_keys=(settings.ITEMS_KEY,), key=settings.KEY,
+                                         window=window, params=query, page_size=page_size, label=settings.LABEL)
+
+    for page in windowed_pages("voice_calls", start_time, clock, read_window, key=settings.KEY,
+                               rules=settings.WINDOW_RULES, progress=progress):
+        yield from page_tables(page, account_name, detail)

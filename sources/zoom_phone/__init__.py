@@ -28,11 +28,12 @@ import dlt
 import pyarrow as pa
 
 from sources.common.args import arg_error, check_common, check_range, date_arg, resources_arg
-from sources.common.changes import nightly_filter
+from sources.common.clock import Clock
 from sources.common.config import build_zoom_client
 from sources.common.failures import ResourceFailures
 from sources.common.http import ApiClient, ApiError
-from sources.common.windows import lookback_start, to_utc
+from sources.common.windowed import Progress
+from sources.common.windows import lookback_start
 
 from . import helpers, settings
 from .settings import Family
@@ -51,15 +52,17 @@ def zoom_phone(
     detail_workers: int = 16,
     account_name: str = "default",
     client: ApiClient | None = None,
-    clock: Any = None,
+    clock: Clock | None = None,
     failures: ResourceFailures | None = None,
+    progress: Progress | None = None,
 ) -> Any:
     """Zoom Phone call history, its legs and the per-user syncs; the legacy call logs on request.
 
     `resources` defaults to the call-history family and users (settings.DEFAULT_RESOURCES).
     `start_date` defaults to six months back (the API's look-back); `end_date` makes a
     closed backfill range that leaves the nightly cursors and sync tokens alone. `failures`
-    collects the resources that stopped on a gone or forbidden endpoint (the runner passes one).
+    collects the resources that stopped on a gone or forbidden endpoint (the runner passes one);
+    `progress` bounds how much of a long range one extract reads (sources.common.windowed).
     """
     wanted = (set(settings.DEFAULT_RESOURCES) if resources is None else
               resources_arg(SOURCE, resources, settings.ALL_RESOURCES, settings.RESOURCE_ALIASES))
@@ -86,7 +89,7 @@ def zoom_phone(
                                          on_cursor_value_missing="include")
         calls = dlt.resource(failures.contain(account_calls, fam.table, group), name=fam.table,
                              primary_key=fam.key, write_disposition="merge")(
-            client, clock, fam, account_name, int(page_size), cursor)
+            client, clock, fam, account_name, int(page_size), progress, cursor)
         calls.selected = fam.table in wanted
         # merge_key = the parent: a re-fetched call's legs replace the ones loaded before, so a leg
         # the vendor dropped from the call does not linger (delete-insert deletes by either key)
@@ -114,18 +117,16 @@ def users_pages(client: ApiClient, account_name: str) -> Iterator[pa.Table]:
 
 def account_calls(
     client: ApiClient,
-    clock: Any,
+    clock: Clock,
     fam: Family,
     account_name: str,
     page_size: int,
+    progress: Progress | None,
     cursor: dlt.sources.incremental[dt.datetime],
 ) -> Iterator[pa.Table]:
     """GET /phone/call_logs or /phone/call_history (Heavy): new or changed calls by month window."""
-    start, now = to_utc(cursor.start_value), to_utc(clock.now())
-    yield from helpers.list_pages(
-        client, fam, start=start, end=to_utc(cursor.end_value) if cursor.end_value is not None else None,
-        now=now, page_size=page_size, account=account_name, changes=nightly_filter(cursor, start, now),
-    )
+    yield from helpers.list_pages(client, clock, fam, cursor, page_size=page_size, account=account_name,
+                                  progress=progress)
 
 
 def call_details(

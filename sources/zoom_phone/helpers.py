@@ -17,10 +17,12 @@ from urllib.parse import quote
 
 import pyarrow as pa
 
-from sources.common.changes import ChangeFilter
+from sources.common.clock import Clock
 from sources.common.http import ApiClient, ApiError
+from sources.common.paging import PageRequest, ZoomSyncPaginator, ZoomTokenPaginator, paginate
 from sources.common.shaping import InvalidRecord, flatten, parse_ts, require_key, rows_to_arrow
-from sources.common.windows import clamp_lookback, month_windows, zoom_time
+from sources.common.windowed import Progress, Window, windowed_pages
+from sources.common.windows import zoom_time
 from sources.common.zoom_paging import iter_window_pages, pick_array, with_key
 
 from . import settings as s
@@ -60,32 +62,27 @@ def to_arrow(
 
 def list_pages(
     client: ApiClient,
+    clock: Clock,
     fam: Family,
+    cursor: Any,
     *,
-    start: dt.datetime,
-    end: dt.datetime | None,
-    now: dt.datetime,
     page_size: int,
     account: str,
-    changes: ChangeFilter | None,
+    progress: Progress | None = None,
 ) -> Iterator[pa.Table]:
-    """Arrow pages of the new or changed items of [start, end or now), month window by month window.
-
-    With `changes` (nightly runs) rows already loaded unchanged are dropped, so neither
-    they nor their details are fetched again; backfills pass None and reload the range.
+    """Arrow pages of the new or changed items of the cursor's range (sources.common.windowed),
+    each window read once per `fam.passes` entry. Rows already loaded unchanged are dropped on a
+    nightly run, so neither they nor their details are fetched again; a backfill reloads its range.
     """
-    stop = min(end, now) if end else now
-    begin = clamp_lookback(start, now, f"GET {fam.path}")
-    for window in month_windows(begin, stop):
+    def read_window(window: Window) -> Iterator[list[dict[str, Any]]]:
         for params in fam.passes:
-            pages = iter_window_pages(client, fam.path, items_keys=fam.items_keys, key=fam.key, window=window,
-                                      params=dict(params), page_size=page_size, label=s.HEAVY,
-                                      key_aliases=fam.key_aliases)
-            for page in pages:
-                if changes is not None:
-                    page = [r for r in page if changes.changed(str(r[fam.key]), r, r.get(fam.cursor))]
-                if page:
-                    yield to_arrow(page, fam.columns, [fam.key], account, fam.nested)
+            yield from iter_window_pages(client, fam.path, items_keys=fam.items_keys, key=fam.key, window=window,
+                                         params=params, page_size=page_size, label=s.HEAVY,
+                                         key_aliases=fam.key_aliases)
+
+    for page in windowed_pages(fam.table, cursor, clock, read_window, key=fam.key, rules=s.WINDOW_RULES,
+                               progress=progress):
+        yield to_arrow(page, fam.columns, [fam.key], account, fam.nested)
 
 
 # ---------------------------------------------------------------- detail fan-out
@@ -165,20 +162,12 @@ def detail_page(client: ApiClient, fam: Family, parents: pa.Table, workers: int,
 
 def iter_users(client: ApiClient, page_size: int = s.USERS_PAGE_SIZE) -> Iterator[list[dict[str, Any]]]:
     """Pages of GET /phone/users (next_page_token paging, stop on an empty page)."""
-    token = None
-    while True:
-        params: dict[str, Any] = {"page_size": page_size}
-        if token:
-            params["next_page_token"] = token
-        body = client.get(s.USERS_PATH, params, label=s.MEDIUM, endpoint=s.USERS_PATH) or {}
-        items = body.get("users") or []
+    request = PageRequest(s.USERS_PATH, label=s.MEDIUM)
+    for _, items in paginate(client, request, ZoomTokenPaginator(page_size), lambda body: body.get("users") or []):
         for item in items:
             require_key(item, "id", f"GET {s.USERS_PATH}")
         if items:
             yield items
-        token = body.get("next_page_token")
-        if not items or not token:
-            return
 
 
 # ---------------------------------------------------------------- per-user syncs
@@ -214,14 +203,11 @@ def sync_pages(
     where the next ISync starts. Backfill (`end` given): BSync only, rows in [start, end), and the
     token is not to be kept (the caller ignores it).
     """
-    path = fill(fam.sync_path, user_id)
     where = f"GET {fam.sync_path} user {user_id}"
+    request = PageRequest(fill(fam.sync_path, user_id), label=s.MEDIUM, endpoint=fam.sync_path, where=where)
+    names = tuple(array.items_key for array in fam.sync_arrays)
 
-    def call(sync_type: str, tok: str | None) -> tuple[Rows, str | None]:
-        params: dict[str, Any] = {"sync_type": sync_type, "count": s.SYNC_COUNT}
-        if tok:
-            params["sync_token"] = tok
-        body = client.get(path, params, label=s.MEDIUM, endpoint=fam.sync_path) or {}
+    def read(body: dict[str, Any]) -> Rows:
         arrays: Rows = {}
         for array in fam.sync_arrays:
             _, items = pick_array(body, (array.items_key,))
@@ -231,24 +217,27 @@ def sync_pages(
         unread = sorted(k for k, v in body.items() if isinstance(v, list) and v and k not in arrays)
         if unread:
             log.warning("%s: the answer holds arrays this pipeline does not load: %s", where, ", ".join(unread))
-        return arrays, body.get("sync_token") or tok
+        return arrays
 
     if token and end is None:
+        pager = ZoomSyncPaginator("ISync", "ISync", names, token, s.SYNC_COUNT)
         try:
-            while True:
-                arrays, token = call("ISync", token)
-                yield {k: [dict(i, user_id=user_id) for i in v] for k, v in arrays.items()}, token
-                if not any(arrays.values()):
-                    return
+            for _, arrays in paginate(client, request, pager, read):
+                yield {k: [dict(i, user_id=user_id) for i in v] for k, v in arrays.items()}, pager.token
+            return
         except ApiError as error:
             if not expired_sync_token(error):
                 raise
             log.warning("%s: the sync token is invalid or expired (HTTP 404, code 300); "
                         "reading this user again from the start (full sync)", where)
 
-    arrays, back = call("BSync" if end is not None else "FSync", None)
-    keep = back
-    while any(arrays.values()):
+    pager = ZoomSyncPaginator("BSync" if end is not None else "FSync", "BSync", names, None, s.SYNC_COUNT)
+    keep = None
+    for number, (_, arrays) in enumerate(paginate(client, request, pager, read)):
+        if number == 0:
+            keep = pager.token  # the first answer's token: where the next ISync starts
+        if not any(arrays.values()):
+            break
         rows: Rows = {}
         oldest = None
         for name, items in arrays.items():
@@ -261,5 +250,4 @@ def sync_pages(
         yield rows, keep
         if oldest is not None and oldest < start:
             return
-        arrays, back = call("BSync", back)
     yield {}, keep

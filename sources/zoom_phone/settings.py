@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sources.common.shaping import BOOL, INT, MONEY, SECONDS, TEXT, TS
+from sources.common.windowed import WindowRules
+from sources.common.windows import ZOOM_LOOKBACK_MONTHS
 
 PROVIDER = "zoom_phone"
 
@@ -27,6 +29,8 @@ USERS_PAGE_SIZE = 100  # GET /phone/users maximum
 SYNC_COUNT = 250  # per-user sync `count` maximum (legacy doc)
 
 USERS_PATH = "/phone/users"
+# list windows: a month at most, nothing older than six months
+WINDOW_RULES = WindowRules(lookback_months=ZOOM_LOOKBACK_MONTHS)
 
 LEGACY_RESOURCES = ("call_logs", "call_log_details", "user_call_logs")
 CURRENT_RESOURCES = ("call_history", "call_history_details", "user_call_history")
