@@ -7,12 +7,19 @@
 here, before any request). `run_job` takes the run lock, finishes what an interrupted run
 left (pending load packages), then extract -> normalize -> load with the warehouse's loader
 format, records the run in the warehouse, and never raises: the outcome is in the result.
+
+A long range (a first load, a catch-up after days off, a backfill) is loaded in parts of at
+most `[pipeline] progress_days` per list (sources.common.windowed.Progress): each part is its
+own load package carrying the cursors as of its end, so a failure or a kill keeps every part
+loaded before it, and the next run starts at the last part's end. The check between two parts
+(`_next_part`) is the one place a run may stop early.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import inspect
+import itertools
 import logging
 import os
 import socket
@@ -47,7 +54,9 @@ from pipelines.registry import SourceSpec
 from pipelines.warehouse import Warehouse, quote_ident
 from sources.common import shaping
 from sources.common.args import source_arguments
+from sources.common.config import setting
 from sources.common.failures import ResourceFailures
+from sources.common.windowed import DEFAULT_PROGRESS_DAYS, Progress
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +72,7 @@ class Job:
     end: dt.datetime | None = None
     options: dict[str, Any] = field(default_factory=dict)  # prepare() arguments, for fresh()
     failures: ResourceFailures | None = None  # resources that stopped alone (sources.common.failures)
+    progress: Progress | None = None  # how much of a long range one part reads (sources.common.windowed)
 
     @property
     def name(self) -> str:
@@ -75,6 +85,14 @@ class Job:
         if self.options.get("client") is None:  # an injected client is reused as it is
             self.client.close()
         return fresh
+
+    def next_part(self) -> None:
+        """The source again, for the next part of a long range: same client, failures (a resource
+        that failed is not tried again) and progress (a backfill's boundaries)."""
+        self.progress.more.clear()
+        self.failures.new_part()
+        self.source = prepare(self.spec, self.command, **{**self.options, "client": self.client},
+                              failures=self.failures, progress=self.progress).source
 
 
 @dataclass
@@ -131,8 +149,11 @@ def prepare(
     client: Any = None,
     client_overrides: dict[str, Any] | None = None,
     source_kwargs: dict[str, Any] | None = None,
+    failures: ResourceFailures | None = None,
+    progress: Progress | None = None,
 ) -> Job:
-    """Build the client and the dlt source. Raises ConfigError (exit 2) on bad settings/arguments."""
+    """Build the client and the dlt source. Raises ConfigError (exit 2) on bad settings/arguments.
+    `failures` and `progress` are given for the next part of a run (Job.next_part)."""
     options = dict(resources=resources, start=start, end=end, clock=clock, client=client,
                    client_overrides=client_overrides, source_kwargs=source_kwargs)
     function = spec.function()
@@ -147,16 +168,22 @@ def prepare(
         kwargs["end_date"] = iso(end)
     if clock is not None:
         kwargs["clock"] = clock
-    failures = ResourceFailures(spec.name)
-    if "failures" in inspect.signature(function).parameters:
+    failures = failures if failures is not None else ResourceFailures(spec.name)
+    parameters = inspect.signature(function).parameters
+    if "failures" in parameters:
         kwargs["failures"] = failures
     try:
+        if progress is None:
+            progress = Progress(setting("pipeline.progress_days", DEFAULT_PROGRESS_DAYS, cast=float, minimum=0,
+                                        what="days of a list loaded per part of a long run (0: no parts)"))
+        if "progress" in parameters:
+            kwargs["progress"] = progress
         kwargs = {**source_arguments(spec.name, function, {**kwargs, "client": client}), **kwargs}
         source = shaping.fit_pages(function(client=client, **kwargs))
     except BaseException:
         client.close()
         raise
-    return Job(spec, command, source, client, resources, start, end, options, failures)
+    return Job(spec, command, source, client, resources, start, end, options, failures, progress)
 
 
 def _client_stats(client: Any) -> dict[str, int]:
@@ -231,22 +258,31 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
         what = job.command
         if job.start or job.end:
             what += f" {iso(job.start) or '...'} .. {iso(job.end) or 'now'}"
-        selected = list(job.source.selected_resources)
-        console.step(name, f"extract ({what}; {len(selected)} resources: {', '.join(selected)})")
-        extracted = pipeline.extract(job.source, loader_file_format=wh.loader_file_format)
-        console.step(name, "normalize")
-        norm = pipeline.normalize()
-        if norm is not None:
-            result.rows = {t: int(n) for t, n in (norm.row_counts or {}).items() if not t.startswith("_dlt")}
-        with wh.db_lock(on_wait=on_wait):
-            console.step(name, f"load into {wh.describe()} ({wh.loader_file_format})")
-            info = pipeline.load(workers=_load_workers())
-            if info is not None:
-                info.raise_on_failed_jobs()
-                result.load_ids.extend(info.loads_ids)
-            if before is not None:
+        unchanged: dict[str, int] = {}
+        for part in itertools.count(1):
+            selected = list(job.source.selected_resources)
+            step = f"part {part}: " if part > 1 else ""
+            console.step(name, f"{step}extract ({what}; {len(selected)} resources: {', '.join(selected)})")
+            extracted = pipeline.extract(job.source, loader_file_format=wh.loader_file_format)
+            for table, n in runs.unchanged_rows(extracted, job.source).items():
+                unchanged[table] = unchanged.get(table, 0) + n
+            console.step(name, f"{step}normalize")
+            norm = pipeline.normalize()
+            for table, n in ((norm.row_counts or {}) if norm is not None else {}).items():
+                if not table.startswith("_dlt"):
+                    result.rows[table] = result.rows.get(table, 0) + int(n)
+            with wh.db_lock(on_wait=on_wait):
+                console.step(name, f"{step}load into {wh.describe()} ({wh.loader_file_format})")
+                info = pipeline.load(workers=_load_workers())
+                if info is not None:
+                    info.raise_on_failed_jobs()
+                    result.load_ids.extend(info.loads_ids)
+            if not _next_part(job, console):
+                break
+        if before is not None:
+            with wh.db_lock(on_wait=on_wait):
                 result.tables = _safe(console, "count the rows of this run", lambda: runs.table_counts(
-                    wh, wh.dataset(name), before, result.load_ids, runs.unchanged_rows(extracted, job.source))) or {}
+                    wh, wh.dataset(name), before, result.load_ids, unchanged)) or {}
         if job.failures:  # the other resources loaded; the run still failed
             loaded = ", ".join(f"{t} {n}" for t, n in sorted(result.rows.items())) or "no new rows"
             result.outcome = FAILED
@@ -282,6 +318,17 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
         finally:
             lock.release()
     return result
+
+
+def _next_part(job: Job, console: Console) -> bool:
+    """After a part was loaded: True (and the source made again) when a list stopped at a progress
+    boundary. The one place between two clean boundaries: a run that stops early stops here."""
+    if job.progress is None or not job.progress.more:
+        return False
+    lists = ", ".join(sorted(job.progress.more))
+    console.step(job.name, f"loaded up to a progress boundary ({lists}); reading the next part")
+    job.next_part()
+    return True
 
 
 def _unfinished_runs(wh: Warehouse, source: str) -> list[dict[str, Any]]:
