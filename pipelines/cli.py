@@ -44,6 +44,7 @@ from pipelines.warehouse import (
     warehouse_from_config,
 )
 from sources.common.args import list_value
+from sources.common.config import env_var
 
 PROG = "callpipe"
 SOURCE_LIST = ", ".join(SOURCES)
@@ -99,6 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--analytics-dataset", metavar="NAME", help="dataset of the analyst views (default analytics)")
     common.add_argument("-v", "--verbose", action="store_true", help="full tracebacks and INFO logs")
 
+    limits = argparse.ArgumentParser(add_help=False)
+    box = limits.add_argument_group("time box (resumable: the next run continues where this one stopped)")
+    box.add_argument("--max-duration", metavar="TIME",
+                     help="stop at the next progress boundary after this long, e.g. 2h, 90m "
+                          "([pipeline] max_duration); loads what was read and exits 5")
+    box.add_argument("--max-requests", metavar="N",
+                     help="stop at the next progress boundary after N API requests ([pipeline] max_requests)")
+
     parser = Parser(
         prog=PROG,
         description="Load telephony call records (Zoom Phone, Zoom Contact Center, Zoho Voice) into "
@@ -110,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     run = sub.add_parser(
-        "run", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
+        "run", parents=[common, limits], formatter_class=argparse.RawDescriptionHelpFormatter,
         help="the nightly job: incremental load of every enabled source",
         description="Incremental load of every enabled source ([pipeline] sources, default all), each as its "
                     "own dlt pipeline: one failing source does not stop the others. Prints one summary line "
@@ -121,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"only these sources (repeatable): {SOURCE_LIST}")
 
     backfill = sub.add_parser(
-        "backfill", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
+        "backfill", parents=[common, limits], formatter_class=argparse.RawDescriptionHelpFormatter,
         help="load a closed date range of one source (nightly cursors untouched)",
         description="Load [--start, --end] of one source into the same tables (merge: re-running adds no "
                     "rows). The nightly cursor is left where it was. A plain date as --end includes that "
@@ -237,6 +246,8 @@ def run_sources(wh: Warehouse, jobs: list[Any], console: Console, *, refresh_vie
             except Exception as exc:  # noqa: BLE001 - keep the validated one
                 console.note(f"warning: {job.name}: could not rebuild the source ({describe(exc)})")
         result = run_job(wh, job, console)
+        if job.limits is not None:  # a time box covers the whole command
+            job.limits.requests_before += result.total_requests
         results.append(result)
         console.print(result.summary())
     if refresh_views and any(r.outcome == OK for r in results):
@@ -273,12 +284,36 @@ def _prepare_all(specs_args: list[tuple[str, dict[str, Any]]], command: str, con
     return jobs, failed, code
 
 
+def run_limits(args: argparse.Namespace) -> Any:
+    """--max-duration / --max-requests, else [pipeline] max_duration / max_requests; None when neither."""
+    from pipelines.dates import parse_duration
+    from pipelines.runner import RunLimits
+
+    duration = args.max_duration or config_value("pipeline.max_duration", None)
+    requests = args.max_requests or config_value("pipeline.max_requests", None)
+    if duration is None and requests is None:
+        return None
+    where = ("--max-duration" if args.max_duration else
+             f"[pipeline] max_duration (env {env_var('pipeline.max_duration')})")
+    seconds = parse_duration(duration, where) if duration is not None else None
+    count = None
+    if requests is not None:
+        text = str(requests).strip()
+        if not text.isdigit() or int(text) < 1:
+            where = ("--max-requests" if args.max_requests else
+                     f"[pipeline] max_requests (env {env_var('pipeline.max_requests')})")
+            raise UsageError(f"{where}: {text!r} is not a number of requests: type a whole number such as 5000")
+        count = int(text)
+    return RunLimits(max_seconds=seconds, max_requests=count)
+
+
 # ---------------------------------------------------------------------------- commands
 def cmd_run(args: argparse.Namespace, console: Console, clock: Any = None) -> int:
     wh = make_warehouse(args)
     check_writable(wh)
     names = enabled_sources(_flatten(args.source))
-    jobs, failed, code = _prepare_all([(n, {}) for n in names], "run", console, clock)
+    limits = run_limits(args)
+    jobs, failed, code = _prepare_all([(n, {"limits": limits}) for n in names], "run", console, clock)
     if code == EXIT_USAGE:
         return code
     console.note(f"callpipe run: {', '.join(names)} -> {wh.describe()}")
@@ -310,8 +345,10 @@ def cmd_backfill(args: argparse.Namespace, console: Console, clock: Any = None) 
         console.note("note: " + note)
     wh = make_warehouse(args)
     check_writable(wh)
+    limits = run_limits(args)
     jobs, failed, code = _prepare_all(
-        [(spec.name, {"resources": resources, "start": start, "end": end})], "backfill", console, clock
+        [(spec.name, {"resources": resources, "start": start, "end": end, "limits": limits})], "backfill",
+        console, clock
     )
     if code == EXIT_USAGE:
         return code

@@ -42,6 +42,7 @@ from pipelines.errors import (
     INTERRUPTED,
     OK,
     OUTCOME_EXIT,
+    PARTIAL,
     QUOTA,
     QuotaExhausted,
     Terminated,
@@ -62,6 +63,33 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
+class RunLimits:
+    """`--max-duration` / `--max-requests` of one command, over all its sources: past either, a
+    source stops at its next progress boundary (a finished window or part), loads what it read
+    and ends `partial`; the next run goes on from there."""
+
+    max_seconds: float | None = None
+    max_requests: int | None = None
+    started: float = field(default_factory=time.monotonic)
+    requests_before: int = 0  # sent by the sources that ran before in this command
+
+    def reached(self, client: Any) -> str | None:
+        """Which limit is reached (a phrase), or None."""
+        if self.max_seconds is not None and time.monotonic() - self.started >= self.max_seconds:
+            return f"--max-duration {self.max_seconds:g}s reached"
+        if self.max_requests is not None:
+            sent = self.requests_before + total_requests(_client_stats(client))
+            if sent >= self.max_requests:
+                return f"--max-requests {self.max_requests} reached ({sent} sent)"
+        return None
+
+
+def total_requests(stats: dict[str, int]) -> int:
+    """HTTP requests sent: API attempts (incl. retries) plus token requests (client.stats())."""
+    return sum(n for k, n in stats.items() if not k.startswith("_")) + stats.get("_token", 0)
+
+
+@dataclass
 class Job:
     spec: SourceSpec
     command: str  # run | backfill | demo
@@ -73,6 +101,8 @@ class Job:
     options: dict[str, Any] = field(default_factory=dict)  # prepare() arguments, for fresh()
     failures: ResourceFailures | None = None  # resources that stopped alone (sources.common.failures)
     progress: Progress | None = None  # how much of a long range one part reads (sources.common.windowed)
+    limits: RunLimits | None = None
+    stopped: str | None = None  # why the run stopped at a boundary before the end (a limit)
 
     @property
     def name(self) -> str:
@@ -117,15 +147,16 @@ class SourceResult:
 
     @property
     def total_requests(self) -> int:
-        """HTTP requests sent: API attempts (incl. retries) plus token requests (client.stats())."""
-        return sum(n for k, n in self.requests.items() if not k.startswith("_")) + self.requests.get("_token", 0)
+        return total_requests(self.requests)
 
     def summary(self) -> str:
         """The line printed per source; after a successful load, one line per table under it."""
         retries = self.requests.get("_retries", 0)
         sent = f"{self.total_requests}" + (f" ({retries} retries)" if retries else "")
         head = f"{self.source:<20} {self.outcome.upper():<6} {self.seconds:7.1f}s  requests {sent:<6}"
-        if self.outcome == OK and self.tables:
+        if self.outcome == PARTIAL:
+            head = f"{head} {self.error}"
+        if self.outcome in (OK, PARTIAL) and self.tables:
             return "\n".join([f"{head} rows: {runs.describe_sums(self.tables)}",
                               *runs.describe_tables(self.tables, indent="    ")])
         if self.outcome == OK:  # the tables could not be counted: what was handed to the loader
@@ -149,13 +180,14 @@ def prepare(
     client: Any = None,
     client_overrides: dict[str, Any] | None = None,
     source_kwargs: dict[str, Any] | None = None,
+    limits: RunLimits | None = None,
     failures: ResourceFailures | None = None,
     progress: Progress | None = None,
 ) -> Job:
     """Build the client and the dlt source. Raises ConfigError (exit 2) on bad settings/arguments.
     `failures` and `progress` are given for the next part of a run (Job.next_part)."""
     options = dict(resources=resources, start=start, end=end, clock=clock, client=client,
-                   client_overrides=client_overrides, source_kwargs=source_kwargs)
+                   client_overrides=client_overrides, source_kwargs=source_kwargs, limits=limits)
     function = spec.function()
     if client is None:
         client = spec.build_client(clock, **(client_overrides or {}))
@@ -176,6 +208,8 @@ def prepare(
         if progress is None:
             progress = Progress(setting("pipeline.progress_days", DEFAULT_PROGRESS_DAYS, cast=float, minimum=0,
                                         what="days of a list loaded per part of a long run (0: no parts)"))
+            if limits is not None:
+                progress.stop = lambda: limits.reached(client)
         if "progress" in parameters:
             kwargs["progress"] = progress
         kwargs = {**source_arguments(spec.name, function, {**kwargs, "client": client}), **kwargs}
@@ -183,7 +217,7 @@ def prepare(
     except BaseException:
         client.close()
         raise
-    return Job(spec, command, source, client, resources, start, end, options, failures, progress)
+    return Job(spec, command, source, client, resources, start, end, options, failures, progress, limits)
 
 
 def _client_stats(client: Any) -> dict[str, int]:
@@ -287,6 +321,8 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
             loaded = ", ".join(f"{t} {n}" for t, n in sorted(result.rows.items())) or "no new rows"
             result.outcome = FAILED
             result.error = wh.redact(f"{job.failures.describe()} (the other resources loaded: {loaded})")
+        elif job.stopped:
+            result.outcome, result.error = PARTIAL, job.stopped
     except BaseException as exc:  # noqa: BLE001 - every failure becomes this source's outcome
         # Ctrl-C / SIGTERM stop the whole command, even when dlt wrapped them in PipelineStepFailed
         stop = next((e for e in chain(exc) if isinstance(e, KeyboardInterrupt)), None)
@@ -326,6 +362,11 @@ def _next_part(job: Job, console: Console) -> bool:
     if job.progress is None or not job.progress.more:
         return False
     lists = ", ".join(sorted(job.progress.more))
+    reason = job.limits.reached(job.client) if job.limits else None
+    if reason:
+        job.stopped = (f"{reason}: stopped at a progress boundary of {lists} after loading what it read "
+                       "-- resumable: the next run continues from there")
+        return False
     console.step(job.name, f"loaded up to a progress boundary ({lists}); reading the next part")
     job.next_part()
     return True

@@ -40,11 +40,14 @@ class Progress:
     """The progress boundaries of one command: each extract reads at most `days` of a list.
 
     `more`: the lists that stopped at a boundary in the last extract (the runner loads and goes
-    on). `backfill_resume`: {list: where it stopped} for a backfill, which keeps no state."""
+    on). `backfill_resume`: {list: where it stopped} for a backfill, which keeps no state. `stop`:
+    past a limit of the run, a list ends its part at the end of the window it is reading."""
 
     days: float | None = DEFAULT_PROGRESS_DAYS
     more: set[str] = field(default_factory=set)
     backfill_resume: dict[str, dt.datetime] = field(default_factory=dict)
+    # the run's limits (--max-duration, --max-requests): a reason to stop at the next window's end
+    stop: Callable[[], str | None] | None = None
 
     def boundary(self, start: dt.datetime, end: dt.datetime) -> dt.datetime:
         if not self.days:
@@ -101,6 +104,9 @@ def windowed_pages(
                     fresh.append(row)
             if fresh:
                 yield fresh
+        if progress is not None and progress.stop is not None and window[1] < stop and progress.stop():
+            stop = window[1]
+            break
     more = stop < end
     if progress is not None and more:
         progress.more.add(name)

@@ -83,3 +83,79 @@ def test_a_first_load_failing_late_keeps_its_finished_parts(source, kind, tiny_s
     assert_no_duplicates(snap)
     assert set(kept) <= set(snap[f"{source}.{resource}"])
     assert snap == snapshot(clean, [source])
+    assert content(wh, source) == content(clean, source)
+
+
+def run_cli(args: list[str], clock) -> tuple[int, str]:
+    import io
+
+    from pipelines.cli import main
+    from pipelines.console import Console
+
+    out, err = io.StringIO(), io.StringIO()
+    code = main(args, clock=clock, console=Console(out=out, err=err, live=False))
+    return code, out.getvalue() + err.getvalue()
+
+
+@pytest.mark.parametrize("limit", [["--max-duration", "1s"], ["--max-requests", "5"]])
+def test_time_boxed_runs_stop_at_a_boundary_and_end_as_one_unbounded_run(limit, tiny_world, make_wh, monkeypatch):
+    """Each time-boxed run stops at the first boundary past its limit (a part of PART_DAYS), loads
+    it and exits 5 (`partial`); the runs after it go on from there, and the warehouse ends as one
+    unbounded run leaves it."""
+    from pipelines.errors import EXIT_OK, EXIT_PARTIAL
+
+    sb = tiny_world(start="2026-11-20T12:00:00Z", latency_ms=60)  # every request takes a while
+    source = "zoom_phone"
+    start = to_utc(sb.clock.now()) - 6 * DAY
+    monkeypatch.setenv("SOURCES__ZOOM_PHONE__START_DATE", start.isoformat())
+    monkeypatch.setenv("PIPELINE__PROGRESS_DAYS", str(PART_DAYS))
+    wh = make_wh("boxed")
+    where = ["--source", source, "--duckdb-path", wh.location, "--pipelines-dir", str(wh.pipelines_dir)]
+    codes, loads = [], []
+    for _ in range(3):
+        code, text = run_cli(["run", *where, *limit], sb.clock)
+        codes.append(code)
+        loads.append(len(wh.query(f"SELECT * FROM {wh.qualified(wh.dataset(source), '_dlt_loads')}")))
+        if code == EXIT_OK:
+            break
+        assert code == EXIT_PARTIAL and "PARTIAL" in text and "resumable" in text, text
+    # one part per run: [start, +2d), [+2d, +4d), [+4d, now)
+    assert codes == [EXIT_PARTIAL, EXIT_PARTIAL, EXIT_OK], codes
+    assert loads == [1, 2, 3]
+    outcomes = [r[0] for r in wh.query(
+        f"SELECT outcome FROM {wh.qualified(wh.runs_dataset, 'runs')} ORDER BY started_at")]
+    assert outcomes == ["partial", "partial", "ok"]
+
+    monkeypatch.setenv("PIPELINE__PROGRESS_DAYS", "0")
+    clean = make_wh("clean")
+    code, text = run_cli(["run", "--source", source, "--duckdb-path", clean.location,
+                          "--pipelines-dir", str(clean.pipelines_dir)], sb.clock)
+    assert code == EXIT_OK, text
+    snap = snapshot(wh, [source])
+    assert_no_duplicates(snap)
+    assert snap == snapshot(clean, [source])
+    assert content(wh, source) == content(clean, source)
+
+
+def content(wh: Warehouse, source: str) -> dict[str, list[tuple]]:
+    """Every data table's rows, every column but dlt's own (by name), as text (either destination)."""
+    out = {}
+    dataset = wh.dataset(source)
+    for table in wh.tables(dataset):
+        if table.startswith("_dlt"):
+            continue
+        cols = sorted(c for c in wh.columns(dataset, table) if not c.startswith("_dlt"))
+        select = ", ".join(f'CAST("{c}" AS VARCHAR)' for c in cols)
+        out[table] = sorted(tuple(_same_text(v) for v in r)
+                            for r in wh.query(f"SELECT {select} FROM {wh.qualified(dataset, table)}"))
+    return out
+
+
+def _same_text(value: str | None) -> str:
+    """A value as text that reads the same from DuckDB and Postgres (1.0 and 1, 0.0500 and 0.05)."""
+    if value is None:
+        return ""
+    try:
+        return repr(float(value))
+    except ValueError:
+        return value
