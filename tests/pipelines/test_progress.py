@@ -159,3 +159,43 @@ def _same_text(value: str | None) -> str:
         return repr(float(value))
     except ValueError:
         return value
+
+
+@pytest.mark.slow
+def test_kill_9_after_the_first_part_keeps_it_and_the_rerun_goes_on(tiny_world, make_wh, monkeypatch, tmp_path):
+    """A real `kill -9` of the CLI while it reads the second part: the first part stays loaded with
+    its cursor, and the rerun starts at its end and ends as a clean run."""
+    from tests.pipelines.conftest import cli, cli_env, cli_popen, real_now_iso
+    from tests.pipelines.test_lock_and_kill import Watched
+
+    sb = tiny_world(start=real_now_iso(), latency_ms=150)  # subprocesses run on the real clock
+    source = "zoom_phone"
+    route, resource, param, _ = LISTS[source]
+    start = to_utc(sb.clock.now()).replace(microsecond=0) - 6 * DAY
+    boundary = start + PART_DAYS * DAY
+    settings = {"SOURCES__ZOOM_PHONE__START_DATE": start.isoformat(), "PIPELINE__PROGRESS_DAYS": str(PART_DAYS)}
+    wh = make_wh("warehouse")
+    where = ["--source", source, "--duckdb-path", wh.location, "--pipelines-dir", str(wh.pipelines_dir)]
+    env = cli_env(sb, **settings)
+
+    run = Watched(cli_popen(["run", *where], env))
+    assert run.wait_for(f"{source}: part 2: extract"), "".join(run.lines)
+    assert run.kill9(), "the run ended before it could be killed"
+    kept = snapshot(wh, [source])[f"{source}.{resource}"]
+    assert kept, "the first part's rows are in the warehouse"
+    assert remote_state(wh, source, tmp_path)[resource][RESUME_KEY] == boundary.isoformat()
+
+    sb.reset_stats()
+    rerun = cli(["run", *where], env)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "did not finish" in rerun.stderr
+    assert min(list_starts(sb, route, param)) == boundary, "the first part's list pages were not read again"
+
+    for key, value in settings.items():
+        monkeypatch.setenv(key, value)
+    clean = make_wh("clean")
+    assert run_inprocess(clean, [source], None)[source].outcome == "ok"
+    snap = snapshot(wh, [source])
+    assert_no_duplicates(snap)
+    assert snap == snapshot(clean, [source])
+    assert content(wh, source) == content(clean, source)
