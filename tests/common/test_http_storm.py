@@ -12,6 +12,7 @@ from pipelines.registry import SOURCES
 from pipelines.warehouse import SOURCE_NAMES, Warehouse
 from sandbox import Sandbox, SandboxConfig
 from sources.common.http import AuthError, QuotaExhausted
+from sources.zoom_phone.settings import ALL_RESOURCES
 from tests.common.fake_server import FakeClock
 from tests.pipelines.conftest import FAST_CLIENT_ENV, run_inprocess
 
@@ -25,6 +26,7 @@ WORLD = dict(seed=7, users=4, calls_per_day=24, days=12, cc_calls_per_day=10, zo
 STORM = dict(error_429_rate=0.30, error_429_retry_after="mixed", error_5xx_rate=0.05, drop_rate=0.02,
              malformed_rate=0.01, token_expires_after=100)
 LOGS = "GET /rest/json/zv/logs"
+ALL_PHONE = ",".join(ALL_RESOURCES)
 
 
 class StillClock(FakeClock):
@@ -37,7 +39,8 @@ class StillClock(FakeClock):
 
 def first_load(tmp_path, monkeypatch, name: str, **faults) -> tuple[dict, dict, Sandbox]:
     with Sandbox(SandboxConfig(**WORLD, **faults)) as sb:
-        for key, value in {**sb.env(), **FAST_CLIENT_ENV}.items():
+        # both Zoom Phone families, so the storm has its ~1,200 requests
+        for key, value in {**sb.env(), **FAST_CLIENT_ENV, "SOURCES__ZOOM_PHONE__RESOURCES": ALL_PHONE}.items():
             monkeypatch.setenv(key, value)
         wh = Warehouse.duckdb(tmp_path / f"{name}.duckdb", pipelines_dir=tmp_path / f"{name}-pipelines")
         results = run_inprocess(wh, SOURCE_NAMES, StillClock(sb.clock.now()))
