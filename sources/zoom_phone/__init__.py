@@ -121,59 +121,40 @@ def users_pages(client: ApiClient, account_name: str) -> Iterator[pa.Table]:
         yield helpers.to_arrow(page, settings.USER_COLUMNS, ["id"], account_name, ("site",))
 
 
-# ---------------------------------------------------------------- call history (current)
+# ---------------------------------------------------------------- the resources, by kind
 
 
-def call_history(
-    client: ApiClient, clock: Clock, account_name: str, page_size: int, progress: Progress | None,
-    cursor: dlt.sources.incremental[dt.datetime],
-) -> Iterator[pa.Table]:
+def call_history(client: ApiClient, clock: Clock, account_name: str, page_size: int, progress: Progress | None,
+                 cursor: dlt.sources.incremental[dt.datetime]) -> Iterator[pa.Table]:
     """GET /phone/call_history (Heavy), once per recording_status: new or changed calls -> call_history."""
-    yield from helpers.list_pages(client, clock, settings.CALL_HISTORY, cursor, page_size=page_size,
-                                  account=account_name, progress=progress)
+    yield from helpers.list_pages(client, clock, settings.CALL_HISTORY, cursor, page_size, account_name, progress)
 
 
-def call_history_details(
-    calls: pa.Table, client: ApiClient, detail_workers: int, account_name: str
-) -> Iterator[pa.Table]:
-    """GET /phone/call_history/{callHistoryUuid} (Light) for each call of a call_history page -> call_elements."""
-    table = helpers.detail_page(client, settings.CALL_HISTORY_DETAILS, calls, detail_workers, account_name)
-    if table is not None:
-        yield table
+def call_logs(client: ApiClient, clock: Clock, account_name: str, page_size: int, progress: Progress | None,
+              cursor: dlt.sources.incremental[dt.datetime]) -> Iterator[pa.Table]:
+    """GET /phone/call_logs (Heavy), legacy: new or changed call logs -> call_logs."""
+    yield from helpers.list_pages(client, clock, settings.CALL_LOGS, cursor, page_size, account_name, progress)
 
 
-def user_call_history(
-    users: pa.Table, client: ApiClient, start: dt.datetime, end: dt.datetime | None, account_name: str
-) -> Iterator[Any]:
+def call_history_details(calls: pa.Table, client: ApiClient, workers: int, account_name: str) -> Iterator[pa.Table]:
+    """GET /phone/call_history/{callHistoryUuid} (Light) per call of a call_history page -> call_elements."""
+    yield from helpers.detail_tables(client, settings.CALL_HISTORY_DETAILS, calls, workers, account_name)
+
+
+def call_log_details(calls: pa.Table, client: ApiClient, workers: int, account_name: str) -> Iterator[pa.Table]:
+    """GET /phone/call_logs/{id} (Light) per call log of a call_logs page -> call_log_legs."""
+    yield from helpers.detail_tables(client, settings.CALL_LOG_DETAILS, calls, workers, account_name)
+
+
+def user_call_history(users: pa.Table, client: ApiClient, start: dt.datetime, end: dt.datetime | None,
+                      account_name: str) -> Iterator[Any]:
     """GET /phone/users/{userId}/call_history/sync (Medium) -> user_call_legs, user_call_elements."""
     yield from user_sync(users, client, settings.USER_CALL_HISTORY, start, end, account_name)
 
 
-# ---------------------------------------------------------------- call logs (legacy)
-
-
-def call_logs(
-    client: ApiClient, clock: Clock, account_name: str, page_size: int, progress: Progress | None,
-    cursor: dlt.sources.incremental[dt.datetime],
-) -> Iterator[pa.Table]:
-    """GET /phone/call_logs (Heavy): new or changed call logs -> call_logs."""
-    yield from helpers.list_pages(client, clock, settings.CALL_LOGS, cursor, page_size=page_size,
-                                  account=account_name, progress=progress)
-
-
-def call_log_details(
-    calls: pa.Table, client: ApiClient, detail_workers: int, account_name: str
-) -> Iterator[pa.Table]:
-    """GET /phone/call_logs/{id} (Light) for each call log of a call_logs page -> call_log_legs."""
-    table = helpers.detail_page(client, settings.CALL_LOG_DETAILS, calls, detail_workers, account_name)
-    if table is not None:
-        yield table
-
-
-def user_call_logs(
-    users: pa.Table, client: ApiClient, start: dt.datetime, end: dt.datetime | None, account_name: str
-) -> Iterator[Any]:
-    """GET /phone/users/{userId}/call_logs/sync (Medium) -> user_call_logs."""
+def user_call_logs(users: pa.Table, client: ApiClient, start: dt.datetime, end: dt.datetime | None,
+                   account_name: str) -> Iterator[Any]:
+    """GET /phone/users/{userId}/call_logs/sync (Medium), legacy -> user_call_logs."""
     yield from user_sync(users, client, settings.USER_CALL_LOGS, start, end, account_name)
 
 

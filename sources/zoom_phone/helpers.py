@@ -66,7 +66,6 @@ def list_pages(
     clock: Clock,
     calls: CallList,
     cursor: Any,
-    *,
     page_size: int,
     account: str,
     progress: Progress | None = None,
@@ -158,6 +157,15 @@ def detail_page(
     if not rows:
         return None
     return to_arrow(rows, spec.columns, [spec.key], account, spec.nested)
+
+
+def detail_tables(
+    client: ApiClient, spec: CallDetail, parents: pa.Table, workers: int, account: str
+) -> Iterator[pa.Table]:
+    """The legs of one page of parents as an Arrow table, if it has any (`detail_page`)."""
+    table = detail_page(client, spec, parents, workers, account)
+    if table is not None:
+        yield table
 
 
 # ---------------------------------------------------------------- users

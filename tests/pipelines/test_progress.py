@@ -139,16 +139,14 @@ def test_time_boxed_runs_stop_at_a_boundary_and_end_as_one_unbounded_run(limit, 
 
 def content(wh: Warehouse, source: str) -> dict[str, list[tuple]]:
     """Every data table's rows, every column but dlt's own (by name), as text (either destination)."""
-    out = {}
     dataset = wh.dataset(source)
-    for table in wh.tables(dataset):
-        if table.startswith("_dlt"):
-            continue
-        cols = sorted(c for c in wh.columns(dataset, table) if not c.startswith("_dlt"))
-        select = ", ".join(f'CAST("{c}" AS VARCHAR)' for c in cols)
-        out[table] = sorted(tuple(_same_text(v) for v in r)
-                            for r in wh.query(f"SELECT {select} FROM {wh.qualified(dataset, table)}"))
-    return out
+    return {table: table_rows(wh, dataset, table) for table in wh.tables(dataset) if not table.startswith("_dlt")}
+
+
+def table_rows(wh: Warehouse, dataset: str, table: str) -> list[tuple]:
+    columns = sorted(c for c in wh.columns(dataset, table) if not c.startswith("_dlt"))
+    texts = ", ".join(f'CAST("{c}" AS VARCHAR)' for c in columns)
+    return sorted(tuple(map(_same_text, row)) for row in wh.query(f"SELECT {texts} FROM {wh.qualified(dataset, table)}"))
 
 
 def _same_text(value: str | None) -> str:
