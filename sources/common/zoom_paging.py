@@ -50,15 +50,19 @@ def iter_window_pages(
     page_size: int = 300,
     label: str = "heavy",
     key_aliases: Mapping[str, str] | None = None,
+    range_params: tuple[str, str] = ("from", "to"),
 ) -> Iterator[list[dict[str, Any]]]:
     """Yield the non-empty pages of items of one window, each item checked for `key`.
 
     `key_aliases`: {array: its items' name for `key`} for arrays that spell it differently; their
-    items are yielded under `key`. After a restart (expired page token) items come again: the
-    caller drops the ones it has (sources.common.windowed does)."""
+    items are yielded under `key`. `range_params`: the endpoint's names for `from` and `to`. After
+    a restart (expired page token) items come again: the caller drops the ones it has
+    (sources.common.windowed does)."""
     where = f"GET {path} {describe(window)}"
     query = list(params.items()) if isinstance(params, Mapping) else list(params or [])
-    request = PageRequest(path, query + list(zoom_range(*window).items()), label=label, where=where)
+    bounds = zoom_range(*window)
+    query += [(range_params[0], bounds["from"]), (range_params[1], bounds["to"])]
+    request = PageRequest(path, query, label=label, where=where)
 
     def items(body: dict[str, Any]) -> list[dict[str, Any]]:
         array, found = pick_array(body, items_keys)
