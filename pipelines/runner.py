@@ -120,6 +120,7 @@ class Job:
         """The source again, for the next part of a long range: same client, failures (a resource
         that failed is not tried again) and progress (a backfill's boundaries)."""
         self.progress.more.clear()
+        self.progress.part += 1
         self.failures.new_part()
         self.source = prepare(self.spec, self.command, **{**self.options, "client": self.client},
                               failures=self.failures, progress=self.progress).source

@@ -77,9 +77,11 @@ def zoom_phone(
     check_range(SOURCE, start, end)
     failures = failures if failures is not None else ResourceFailures(SOURCE)
 
+    # users and the user syncs read no windowed list: in the first part of a long run only
+    first_part = progress is None or progress.part == 1
     users = dlt.resource(failures.contain(users_pages, "users"), name="users", primary_key="id",
                          write_disposition="merge")(client, account_name)
-    users.selected = "users" in wanted
+    users.selected = "users" in wanted and first_part
     out = [users]
     families = (  # list, its details, the user sync: resource functions and their endpoints
         (call_logs, call_log_details, user_call_logs,
@@ -110,7 +112,7 @@ def zoom_phone(
         out.append(calls)
         if detail.resource in wanted:
             out.append(calls | details)
-        if sync.resource in wanted:
+        if sync.resource in wanted and first_part:
             out.append(users | syncs)
     return out
 

@@ -75,6 +75,9 @@ def test_a_first_load_failing_late_keeps_its_finished_parts(source, kind, tiny_s
     starts = list_starts(sb, route, param)
     assert starts and min(starts) == boundary, "the rerun did not request the finished part's list pages"
     assert RESUME_KEY not in remote_state(wh, source, tmp_path)[resource]
+    if source == "zoom_phone":  # two parts, but users and their syncs (no windowed list) in the first only
+        assert len(rerun.load_ids) >= 2
+        assert sb.requests["GET /phone/users"] == 1
 
     monkeypatch.setenv("PIPELINE__PROGRESS_DAYS", "0")  # one part: the clean run
     clean = make_wh("clean")
