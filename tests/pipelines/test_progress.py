@@ -44,7 +44,7 @@ def remote_state(wh: Warehouse, source: str, tmp_path) -> dict:
                                    runs_dataset=wh.runs_dataset, pipelines_dir=tmp_path / "fresh-machine")
     pipeline = other.pipeline(source)
     pipeline.sync_destination()
-    return pipeline.state["sources"][source]["resources"]
+    return pipeline.state.get("sources", {}).get(source, {}).get("resources", {})
 
 
 @pytest.mark.parametrize("kind", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -200,3 +200,25 @@ def test_kill_9_after_the_first_part_keeps_it_and_the_rerun_goes_on(tiny_world, 
     assert_no_duplicates(snap)
     assert snap == snapshot(clean, [source])
     assert content(wh, source) == content(clean, source)
+
+
+@pytest.mark.parametrize("source", ["zoom_contact_center", "zoho_voice"])
+def test_a_backfill_loads_in_parts_and_leaves_the_nightly_state_alone(source, tiny_sandbox, make_wh, monkeypatch,
+                                                                      tmp_path):
+    sb = tiny_sandbox
+    _, resource, _, _ = LISTS[source]
+    end = to_utc(sb.clock.now()).replace(microsecond=0, second=0, minute=0)
+    start = end - 6 * DAY
+    monkeypatch.setenv("PIPELINE__PROGRESS_DAYS", str(PART_DAYS))
+    wh = make_wh("parts")
+    result = run_inprocess(wh, [source], sb.clock, command="backfill", start=start, end=end)[source]
+    assert result.outcome == "ok", result.error
+    assert len(result.load_ids) == 3, "[start, +2d), [+2d, +4d), [+4d, end): one package each"
+    state = remote_state(wh, source, tmp_path)
+    assert RESUME_KEY not in state.get(resource, {}) and "incremental" not in state.get(resource, {})
+
+    monkeypatch.setenv("PIPELINE__PROGRESS_DAYS", "0")
+    clean = make_wh("clean")
+    assert run_inprocess(clean, [source], sb.clock, command="backfill", start=start, end=end)[source].outcome == "ok"
+    assert content(wh, source) == content(clean, source)
+    assert snapshot(wh, [source])[f"{source}.{resource}"]
