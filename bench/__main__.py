@@ -49,8 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres-calls", type=int, metavar="N",
                         help="calls loaded into Postgres (default: 10000; --quick 5000; at most the bulk's)")
     parser.add_argument("--only", nargs="+", metavar="SCENARIO",
-                        choices=["bulk", "naive", "postgres", "list", "fanout", "zoho", "storm"],
-                        help="run only these scenarios: bulk naive postgres list fanout zoho, and storm "
+                        choices=["rest_api", "requests", "bulk", "postgres", "list", "fanout", "zoho", "storm"],
+                        help="run only these scenarios: rest_api requests bulk postgres list fanout zoho, and storm "
                              "(a fault storm against a clean run; runs only when named)")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="extra setting for every measured pipeline, e.g. "

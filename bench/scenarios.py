@@ -4,9 +4,18 @@ bulk      sandbox with rate limits off and no latency; the client's limits raise
           100000/s (so neither side throttles): zoom_phone call_logs + call_log_details
           (-> call_log_legs) + call_history + call_history_details (-> call_elements),
           every detail request made, into a fresh DuckDB file.
-naive     on the same sandbox: bench/naive.py over a slice of the same data (about
-          `naive_calls` calls: a few whole days), then callpipe over the very same slice,
-          so the ratio is measured both on the same slice and against the 100k run.
+rest_api  the baseline a dlt user would write instead (bench/rest_api.py: dlt's rest_api
+          source, list + detail as a dependent resource), then callpipe, on the very same
+          slice of call history (`rest_api_days` whole days, call_history + call_elements),
+          side by side twice: latency 0 with rate limits off on both sides (rest_api_calls),
+          and latency 50 ms with the sandbox enforcing Zoom's limits and callpipe at its
+          defaults (rest_api_latency_calls). rows/s and peak RSS as callpipe/rest_api ratios;
+          both must load the same rows.
+requests  requests per loaded call on the sandbox's default mix (its default users, calls a
+          day and days; call_history, call_history_details, user_call_history, users): a
+          first load, then a nightly run after the sandbox's clock moved a day. Requests
+          (list, detail, sync, users; counted by the sandbox per route) / calls loaded, and
+          the first load projected for a 5,000-calls-a-day account at Business+ limits.
 postgres  the bulk load into PostgreSQL (csv / COPY, the warehouse's format) of a slice of the
           same sandbox: 10k calls (5k with --quick). Its extraction is the bulk's again (the
           Postgres-specific part, csv normalize + COPY, is ~6% of the run), and all 100k (~6
@@ -43,12 +52,24 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import SandboxProcess, run_child, workdir
+from sandbox.config import SandboxConfig
+from sandbox.zoom import LABELS as ZOOM_LABELS
+from sources.common.windows import lookback_start
 from sources.common.windows import zoom_time as iso
 from sources.zoom_phone.settings import ALL_RESOURCES as ZOOM_PHONE_ALL
 
 SEED = 7
 BULK_RESOURCES = ["call_logs", "call_log_details", "call_history", "call_history_details"]
 LIST_RESOURCES = ["call_logs", "call_history"]
+REST_API_RESOURCES = ["call_history", "call_history_details"]  # what the rest_api baseline reads
+REST_API_LATENCIES_MS = (0, 50)
+# whole days between the slice and the sandbox's "now": a late arrival (visible hours after the
+# call) cannot land in the slice between the baseline's run and callpipe's
+REST_API_GAP_DAYS = 2
+# Business+ limits (requests/s per label; Heavy also per day) for the first-load projection
+BUSINESS_PLUS = {"heavy": 10, "medium": 20, "light": 40}
+BUSINESS_PLUS_HEAVY_DAILY = 30_000
+PROJECTED_CALLS_PER_DAY = 5_000
 DETAIL_ENDPOINTS = ("/phone/call_logs/{", "/phone/call_history/{")
 # "limits off": the sandbox enforces none, and the client's limiters are raised out of the way
 RAISED_CLIENT_LIMITS = {
@@ -76,7 +97,8 @@ class Profile:
     # thin enough that one 30-day window of call_logs plus one of call_history (read side by
     # side) stay within the sandbox's 400k-item query cache (1M calls: 2 x 167k)
     days: int
-    naive_calls: int  # size of the slice the baseline reads
+    rest_api_calls: int  # calls in the slice the rest_api baseline and callpipe read at latency 0
+    rest_api_latency_calls: int  # the same at 50 ms (rate-limited: ~20 calls/s for the baseline)
     postgres_calls: int  # the bulk load into Postgres (a slice when below bulk_calls; 0: skipped)
     list_calls: tuple[int, ...]  # list-only loads
     fanout_calls: int
@@ -88,23 +110,25 @@ class Profile:
     storm_calls_per_day: int = 24
     storm_days: int = 12
     storm_users: int = 4
+    rest_api_days: int = 4
+    mix_days: int | None = None  # days of the default mix (None: the sandbox's default)
 
     def describe(self) -> dict[str, Any]:
         return asdict(self)
 
 
 PROFILES = {
-    # Under 15 minutes on 2 cores: the 100k bulk (~4-5.5 min, bound by per-request HTTP cost) and
-    # the 1M list load (~4.5-5.5 min) are most of it, so the rest runs on slices. The naive
-    # baseline holds every row as dicts and INSERT statements: ~0.8 MB per call (10k calls would
-    # need ~8 GB), hence its small slice.
-    "full": Profile("full", bulk_calls=100_000, days=180, naive_calls=2_000, postgres_calls=10_000,
-                    list_calls=(1_000_000,), fanout_calls=600, fanout_days=6, zoho_pages=200),
-    "quick": Profile("quick", bulk_calls=100_000, days=180, naive_calls=1_000, postgres_calls=5_000,
-                     list_calls=(), fanout_calls=400, fanout_days=4, zoho_pages=200),
-    "toy": Profile("toy", bulk_calls=300, days=5, naive_calls=120, postgres_calls=0, list_calls=(600,),
-                   fanout_calls=60, fanout_days=2, zoho_pages=4, users=6, fanout_users=4,
-                   storm_calls_per_day=4, storm_days=2, storm_users=2),
+    # About 15 minutes on 2 cores (17 on a shared VM): the 100k bulk (~4-5.5 min, bound by per-request
+    # HTTP cost) and the 1M list load (~4.5-9 min) are most of it, so the rest runs on slices. The rest_api
+    # baseline fetches details one after another: at 50 ms ~20 calls/s, hence its smaller slice.
+    "full": Profile("full", bulk_calls=100_000, days=180, rest_api_calls=2_000, rest_api_latency_calls=1_000,
+                    postgres_calls=10_000, list_calls=(1_000_000,), fanout_calls=600, fanout_days=6,
+                    zoho_pages=200),
+    "quick": Profile("quick", bulk_calls=100_000, days=180, rest_api_calls=1_000, rest_api_latency_calls=500,
+                     postgres_calls=5_000, list_calls=(), fanout_calls=400, fanout_days=4, zoho_pages=200),
+    "toy": Profile("toy", bulk_calls=300, days=5, rest_api_calls=120, rest_api_latency_calls=60, postgres_calls=0,
+                   list_calls=(600,), fanout_calls=60, fanout_days=2, zoho_pages=4, users=6, fanout_users=4,
+                   storm_calls_per_day=4, storm_days=2, storm_users=2, rest_api_days=2, mix_days=8),
 }
 
 
@@ -175,13 +199,15 @@ class Bench:
     # ------------------------------------------------------------------ scenarios
     def run_all(self) -> dict[str, dict[str, Any]]:
         p = self.p
-        if self.wanted("bulk") or self.wanted("naive") or self.wanted("postgres"):
+        if self.wanted("rest_api"):
+            for latency_ms in REST_API_LATENCIES_MS:
+                self.rest_api_side_by_side(latency_ms)
+        if self.wanted("requests"):
+            self._record("requests_per_call", self.requests_per_call)
+        if self.wanted("bulk") or self.wanted("postgres"):
             try:
                 with self._sandbox(p.bulk_calls, p.days, p.users, rate_limits=False) as sb:
                     env = {**sb.env(), **RAISED_CLIENT_LIMITS}
-                    if self.wanted("naive"):
-                        self._record("naive_baseline", self.naive, sb, env)
-                        self._record("callpipe_same_slice", self.same_slice, sb, env)
                     if self.wanted("bulk"):
                         self._record("bulk_duckdb", self.bulk_duckdb, sb, env)
                     if self.wanted("postgres"):
@@ -227,11 +253,68 @@ class Bench:
             facts["slice"] = [iso(start), iso(end)]
         return self._finish(result, **facts)
 
-    def naive(self, sb: SandboxProcess, env: dict[str, str]) -> dict[str, Any]:
-        return self._load("naive", "naive", sb, env, self.p.naive_calls)
+    def rest_api_side_by_side(self, latency_ms: int) -> None:
+        """The rest_api baseline, then callpipe, on one slice of one sandbox: results
+        `rest_api_<latency>ms` and `callpipe_<latency>ms` (with `same_rows_as_rest_api`)."""
+        p = self.p
+        calls = p.rest_api_latency_calls if latency_ms else p.rest_api_calls
+        limited = latency_ms > 0  # with latency, as in production: Zoom's limits on both sides
+        days = p.rest_api_days + REST_API_GAP_DAYS
+        end = dt.datetime.combine(self.start.date(), dt.time(), dt.UTC) - dt.timedelta(days=REST_API_GAP_DAYS)
+        start = end - dt.timedelta(days=p.rest_api_days)
+        names = {"rest_api": f"rest_api_{latency_ms}ms", "callpipe": f"callpipe_{latency_ms}ms"}
+        try:
+            with SandboxProcess(seed=SEED, users=p.users, calls_per_day=per_day(calls, p.rest_api_days), days=days,
+                                start=iso(self.start), latency_ms=latency_ms, rate_limits=limited,
+                                follow=limited, extra=QUIET) as sb:
+                env = sb.env() if limited else {**sb.env(), **RAISED_CLIENT_LIMITS}
+                for kind, name in names.items():
+                    extra = {"resources": REST_API_RESOURCES} if kind == "callpipe" else {}
+                    self._record(name, self._slice_run, name, kind, sb, env, start, end, latency_ms, extra)
+        except RuntimeError as exc:
+            self.results[names["rest_api"]] = {"error": str(exc)}
+        base, ours = self.results.get(names["rest_api"], {}), self.results.get(names["callpipe"], {})
+        if "rows" in base and "rows" in ours:
+            ours["same_rows_as_rest_api"] = base["rows"] == ours["rows"]
 
-    def same_slice(self, sb: SandboxProcess, env: dict[str, str]) -> dict[str, Any]:
-        return self._load("callpipe_same_slice", "callpipe", sb, env, self.p.naive_calls, resources=BULK_RESOURCES)
+    def _slice_run(self, name: str, kind: str, sb: SandboxProcess, env: dict[str, str], start: dt.datetime,
+                   end: dt.datetime, latency_ms: int, extra: dict[str, Any]) -> dict[str, Any]:
+        sb.reset_stats()
+        with workdir() as tmp:
+            spec = self._spec(name, kind, tmp, start_date=iso(start), end_date=iso(end), **extra)
+            result = self._run(spec, env, sb)
+        return self._finish(result, calls=result["rows"].get("call_history", 0), latency_ms=latency_ms,
+                            slice=[iso(start), iso(end)], sandbox_requests=sb.stats()["requests"])
+
+    def requests_per_call(self) -> dict[str, Any]:
+        """A first load and a nightly run of the default resources on the sandbox's default mix;
+        requests per route (the sandbox's count) per call loaded, and the projection."""
+        defaults = SandboxConfig()
+        days = self.p.mix_days or defaults.days
+        runs: dict[str, dict[str, Any]] = {}
+        measured: dict[str, Any] = {}
+        with SandboxProcess(seed=SEED, users=defaults.users, calls_per_day=defaults.calls_per_day, days=days,
+                            start=iso(self.start), rate_limits=False, extra=QUIET) as sb, workdir() as tmp:
+            env = {**sb.env(), **RAISED_CLIENT_LIMITS}
+            now = self.start
+            visible = sb.truth_count("call_history")
+            for name in ("first_load", "nightly"):
+                if name == "nightly":  # a day later, on both clocks
+                    sb.admin.post("/_sandbox/advance", params={"days": 1}).raise_for_status()
+                    now += dt.timedelta(days=1)
+                    visible, before = sb.truth_count("call_history"), visible
+                sb.reset_stats()
+                measured[name] = self._run(self._spec(name, "callpipe", tmp, now=iso(now)), env, sb)
+                runs[name] = {"wall_s": measured[name]["wall_s"], "rows": measured[name]["rows"],
+                              **requests_per_call(sb.stats()["requests"], measured[name]["rows"].get("call_history", 0))}
+            # calls that became visible with the day (the sandbox's truth): any detail request beyond
+            # them re-fetched a call loaded before
+            runs["nightly"]["new_calls"] = visible - before
+            runs["nightly"]["refetched"] = runs["nightly"]["by_kind"].get("detail", 0) - (visible - before)
+        result = self._finish(measured["first_load"], calls=runs["first_load"]["calls"])
+        result.update(mix={"users": defaults.users, "calls_per_day": defaults.calls_per_day, "days": days},
+                      runs=runs, projection=projection(runs["first_load"]["per_call_by_label"], self.start))
+        return result
 
     def bulk_duckdb(self, sb: SandboxProcess, env: dict[str, str]) -> dict[str, Any]:
         return self._load("bulk_duckdb", "callpipe", sb, env, self.p.bulk_calls, resources=BULK_RESOURCES)
@@ -386,6 +469,54 @@ class Bench:
         }
         del storm["tables"]
         return self._finish(storm, calls=p.storm_calls_per_day * p.storm_days)
+
+
+def route_kind(route: str) -> str:
+    """list / detail / sync / users, from a sandbox route template ("GET /phone/call_history")."""
+    path = route.partition(" ")[2]
+    if path.endswith("/sync"):
+        return "sync"
+    if path == "/phone/users":
+        return "users"
+    return "detail" if path.endswith("}") else "list"
+
+
+def requests_per_call(requests: dict[str, int], calls: int) -> dict[str, Any]:
+    """The Zoom Phone data requests the sandbox counted (token and admin routes left out), by
+    kind and by rate-limit label, in total and per call loaded."""
+    routes = {route: n for route, n in sorted(requests.items()) if route in ZOOM_LABELS}
+    by_kind: dict[str, int] = {}
+    by_label: dict[str, int] = {}
+    for route, n in routes.items():
+        by_kind[route_kind(route)] = by_kind.get(route_kind(route), 0) + n
+        by_label[ZOOM_LABELS[route]] = by_label.get(ZOOM_LABELS[route], 0) + n
+
+    def per(n: int) -> float | None:
+        return round(n / calls, 4) if calls else None
+
+    total = sum(routes.values())
+    return {"calls": calls, "requests": routes, "total": total, "by_kind": by_kind, "by_label": by_label,
+            "per_call": per(total), "per_call_by_kind": {k: per(n) for k, n in by_kind.items()},
+            "per_call_by_label": {k: per(n) for k, n in by_label.items()}}
+
+
+def projection(per_call_by_label: dict[str, float | None], now: dt.datetime,
+               calls_per_day: int = PROJECTED_CALLS_PER_DAY) -> dict[str, Any]:
+    """A first load (the API's six-month look-back) of a `calls_per_day` account at Business+
+    limits, from the measured requests per call of each label: the labels run side by side, so
+    the slowest one binds (at its per-second limit, or Heavy's daily cap when that is slower)."""
+    days = (now - lookback_start(now)).days
+    calls = calls_per_day * days
+    requests = {label: round((per or 0.0) * calls) for label, per in per_call_by_label.items()}
+    hours = {label: round(n / BUSINESS_PLUS[label] / 3600, 2) for label, n in requests.items()}
+    heavy = requests.get("heavy", 0)
+    if heavy > BUSINESS_PLUS_HEAVY_DAILY:  # whole days of the cap, then the rest at 10/s
+        hours["heavy_daily_cap"] = round(heavy // BUSINESS_PLUS_HEAVY_DAILY * 24 + (
+            heavy % BUSINESS_PLUS_HEAVY_DAILY) / BUSINESS_PLUS["heavy"] / 3600, 2)
+    binding = max(hours, key=hours.get) if hours else None
+    return {"calls_per_day": calls_per_day, "days": days, "calls": calls, "limits_per_s": dict(BUSINESS_PLUS),
+            "heavy_daily": BUSINESS_PLUS_HEAVY_DAILY, "requests": requests, "hours_by_label": hours,
+            "binding": binding, "hours": hours.get(binding, 0.0)}
 
 
 def max_in_window(times: list[float], seconds: float) -> int:

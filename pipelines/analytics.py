@@ -5,7 +5,10 @@
 - `outcome_map`  table (provider, raw_value, outcome) from pipelines/outcomes.py;
 - `calls`        one row per call and provider, key (provider, call_id);
 - `call_legs`    one row per routing step, key (provider, call_id, leg_order);
-- `calls_daily`  per UTC day, provider, direction and outcome.
+- `calls_daily`  per UTC day, provider, direction and outcome;
+- `cc_queue_daily` / `cc_agent_daily`  Contact Center queues and agents per UTC day, from the CX
+  Analytics engagement dataset (`zoom_contact_center.engagements`); service level within
+  `[analytics] service_level_seconds` (default 20).
 
 It only needs `warehouse.pipeline(source)` (its `dataset_name` and `sql_client()`) and
 `warehouse.analytics_dataset`. Each union branch is built only when its raw table exists,
@@ -24,10 +27,11 @@ from dataclasses import dataclass, field
 from pipelines.outcomes import map_rows
 from pipelines.warehouse import SOURCE_NAMES as SOURCES
 from pipelines.warehouse import quote_ident as q
+from sources.common.config import setting
 
 log = logging.getLogger(__name__)
 
-VIEWS = ("calls", "call_legs", "calls_daily")
+VIEWS = ("calls", "call_legs", "calls_daily", "cc_queue_daily", "cc_agent_daily")
 MAP_TABLE = "outcome_map"
 
 # SQL types of the view columns (the same spelling works on DuckDB and Postgres)
@@ -37,6 +41,20 @@ BIGINT = "BIGINT"
 BOOL = "BOOLEAN"
 MONEY = "DECIMAL(18, 6)"
 DOUBLE = "DOUBLE PRECISION"
+SERVICE_LEVEL_KEY = "analytics.service_level_seconds"
+DEFAULT_SERVICE_LEVEL_SECONDS = 20
+
+QUEUE_DAILY_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("day", "DATE"), ("queue_id", TEXT), ("queue_name", TEXT), ("offered", BIGINT), ("handled", BIGINT),
+    ("abandoned", BIGINT), ("abandon_rate", DOUBLE), ("avg_wait_s", DOUBLE), ("p90_wait_s", DOUBLE),
+    ("avg_handle_s", DOUBLE), ("avg_hold_s", DOUBLE), ("avg_wrap_up_s", DOUBLE), ("transfers", BIGINT),
+    ("answered_within_sl", BIGINT), ("service_level", DOUBLE), ("service_level_seconds", BIGINT),
+)
+AGENT_DAILY_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("day", "DATE"), ("user_id", TEXT), ("user_name", TEXT), ("handled", BIGINT), ("total_talk_s", DOUBLE),
+    ("total_hold_s", DOUBLE), ("total_wrap_up_s", DOUBLE), ("total_handle_s", DOUBLE), ("avg_handle_s", DOUBLE),
+    ("transfers_initiated", BIGINT), ("transfers_completed", BIGINT),
+)
 
 CALL_COLUMNS: tuple[tuple[str, str], ...] = (
     ("provider", TEXT), ("source_table", TEXT), ("source_key", TEXT), ("call_id", TEXT),
@@ -347,13 +365,21 @@ def _calls_cc(cat: Catalog) -> str:
             queue_id=f"COALESCE({qc('cc_queue_id', TEXT)}, {qc('queue_id', TEXT)})", queue_name=qc("queue_name", TEXT),
             where=f"COALESCE({qc('position', BIGINT)}, 0) >= 0"))
         queue_id, queue_name = "cq.queue_id", "cq.queue_name"
+    talk = "NULL"
+    if cat.has("zoom_contact_center", "engagements"):
+        # the engagement dataset's time connected to agents: conversation + hold (ms)
+        en = lambda n, t=None: cat.col("zoom_contact_center", "engagements", "en", n, t)  # noqa: E731
+        joins.append(f"LEFT JOIN {cat.table('zoom_contact_center', 'engagements')} en "
+                     f"ON {en('engagement_id', TEXT)} = {c('engagement_id', TEXT)}")
+        talk = (f"CASE WHEN {en('engagement_id')} IS NOT NULL THEN CAST((COALESCE({en('conversation_duration_ms', DOUBLE)}, 0) "
+                f"+ COALESCE({en('hold_duration_ms', DOUBLE)}, 0)) / 1000 AS BIGINT) END")
     direction = f"LOWER(TRIM({c('direction', TEXT)}))"
     values = {
         "provider": "'zoom_contact_center'", "source_table": "'voice_calls'",
         "source_key": c("engagement_id"), "call_id": c("engagement_id"), "direction": direction,
         "started_at": c("start_time"), "answered_at": "NULL", "ended_at": c("end_time"),
         "duration_s": f"COALESCE({seconds(c('start_time', TSZ), c('end_time', TSZ))}, {c('total_duration', BIGINT)})",
-        "talk_s": "NULL",
+        "talk_s": talk,
         "caller_number": c("caller_number"),
         "caller_name": f"CASE WHEN {direction} = 'inbound' THEN {c('consumer_display_name', TEXT)} END",
         "callee_number": c("callee_number"),
@@ -597,6 +623,92 @@ def calls_daily_sql(cat: Catalog) -> str:
     )
 
 
+# ---------------------------------------------------------------------------- Contact Center engagements
+
+
+def _day(ts: str) -> str:
+    return f"CAST(date_trunc('day', {ts} AT TIME ZONE 'UTC') AS DATE)"
+
+
+def _engagement_facts(cat: Catalog) -> str:
+    """One row per engagement of the dataset with the derived measures (seconds) the cc views use:
+    handled = an agent was connected (conversation or hold time), wait = duration - conversation -
+    hold (NULL if negative), abandoned = abandoned_count > 0."""
+    e = lambda n, t=DOUBLE: cat.col("zoom_contact_center", "engagements", "e", n, t)  # noqa: E731
+    conv, hold = f"COALESCE({e('conversation_duration_ms')}, 0)", f"COALESCE({e('hold_duration_ms')}, 0)"
+    wait = f"({e('duration_ms')} - {conv} - {hold}) / 1000"
+    return (f"SELECT {e('engagement_id', TEXT)} AS engagement_id, {_day(e('start_time', TSZ))} AS day, "
+            f"LOWER(TRIM({e('direction', TEXT)})) AS direction, "
+            f"({conv} + {hold} > 0) AS handled, (COALESCE({e('abandoned_count', BIGINT)}, 0) > 0) AS abandoned, "
+            f"{nonneg(wait)} AS wait_s, {e('handle_duration_ms')} / 1000 AS handle_s, "
+            f"{e('conversation_duration_ms')} / 1000 AS talk_s, {e('hold_duration_ms')} / 1000 AS hold_s, "
+            f"{e('wrap_up_duration_ms')} / 1000 AS wrap_up_s, "
+            f"COALESCE({e('transfer_initiated_count', BIGINT)}, 0) AS transfers_initiated, "
+            f"COALESCE({e('transfer_completed_count', BIGINT)}, 0) AS transfers_completed "
+            f"FROM {cat.table('zoom_contact_center', 'engagements')} e")
+
+
+def _children(cat: Catalog, table: str, id_col: str, name_col: str) -> str:
+    """Stored rows of an engagement child table with the engagement's last position (`last_pos`)."""
+    x = lambda n, t=None: cat.col("zoom_contact_center", table, "x", n, t)  # noqa: E731
+    return (f"SELECT {x('engagement_id', TEXT)} AS engagement_id, {x('position', BIGINT)} AS pos, "
+            f"{x(id_col, TEXT)} AS id, {x(name_col, TEXT)} AS name, "
+            f"MAX({x('position', BIGINT)}) OVER (PARTITION BY {x('engagement_id', TEXT)}) AS last_pos "
+            f"FROM {cat.table('zoom_contact_center', table)} x WHERE COALESCE({x('position', BIGINT)}, 0) >= 0")
+
+
+def service_level_seconds() -> int:
+    """`[analytics] service_level_seconds` (env ANALYTICS__SERVICE_LEVEL_SECONDS), default 20."""
+    return int(setting(SERVICE_LEVEL_KEY, DEFAULT_SERVICE_LEVEL_SECONDS, minimum=0))
+
+
+def cc_queue_daily_sql(cat: Catalog, sl_seconds: int = DEFAULT_SERVICE_LEVEL_SECONDS) -> str:
+    """Inbound engagements per UTC day and the queue that finished them (the last of `queues[]`)."""
+    if not (cat.has("zoom_contact_center", "engagements") and cat.has("zoom_contact_center", "engagement_queues")):
+        return _empty(QUEUE_DAILY_COLUMNS)
+    sl = int(sl_seconds)
+    within = f"SUM(CASE WHEN f.handled AND f.wait_s <= {sl} THEN 1 ELSE 0 END)"
+    values = {
+        "day": "f.day", "queue_id": "q.id", "queue_name": "MAX(q.name)", "offered": "COUNT(*)",
+        "handled": "SUM(CASE WHEN f.handled THEN 1 ELSE 0 END)",
+        "abandoned": "SUM(CASE WHEN f.abandoned THEN 1 ELSE 0 END)",
+        "abandon_rate": f"CAST(SUM(CASE WHEN f.abandoned THEN 1 ELSE 0 END) AS {DOUBLE}) / COUNT(*)",
+        "avg_wait_s": "AVG(f.wait_s)",
+        "p90_wait_s": "percentile_cont(0.9) WITHIN GROUP (ORDER BY f.wait_s)",
+        "avg_handle_s": "AVG(CASE WHEN f.handled THEN f.handle_s END)",
+        "avg_hold_s": "AVG(CASE WHEN f.handled THEN f.hold_s END)",
+        "avg_wrap_up_s": "AVG(CASE WHEN f.handled THEN f.wrap_up_s END)",
+        "transfers": "SUM(f.transfers_initiated)",
+        "answered_within_sl": within,
+        "service_level": f"CAST({within} AS {DOUBLE}) / COUNT(*)",
+        "service_level_seconds": str(sl),
+    }
+    queues = _children(cat, "engagement_queues", "queue_id", "queue_name")
+    return (f"SELECT\n    {_select(values, QUEUE_DAILY_COLUMNS)}\nFROM ({_engagement_facts(cat)}) f\n"
+            f"JOIN ({queues}) q ON q.engagement_id = f.engagement_id AND q.pos = q.last_pos\n"
+            "WHERE f.direction = 'inbound'\nGROUP BY f.day, q.id")
+
+
+def cc_agent_daily_sql(cat: Catalog) -> str:
+    """Handled engagements per UTC day and agent (each agent of `users[]`)."""
+    if not (cat.has("zoom_contact_center", "engagements") and cat.has("zoom_contact_center", "engagement_users")):
+        return _empty(AGENT_DAILY_COLUMNS)
+    # an engagement's transfers are credited to the agents who passed it on (all but the last of
+    # users[]); with a single agent, to that agent
+    passed_on = "(u.pos < u.last_pos OR u.last_pos = 0)"
+    values = {
+        "day": "f.day", "user_id": "u.id", "user_name": "MAX(u.name)", "handled": "COUNT(*)",
+        "total_talk_s": "SUM(f.talk_s)", "total_hold_s": "SUM(f.hold_s)", "total_wrap_up_s": "SUM(f.wrap_up_s)",
+        "total_handle_s": "SUM(f.handle_s)", "avg_handle_s": "AVG(f.handle_s)",
+        "transfers_initiated": f"SUM(CASE WHEN {passed_on} THEN f.transfers_initiated ELSE 0 END)",
+        "transfers_completed": f"SUM(CASE WHEN {passed_on} THEN f.transfers_completed ELSE 0 END)",
+    }
+    users = _children(cat, "engagement_users", "user_id", "user_name")
+    return (f"SELECT\n    {_select(values, AGENT_DAILY_COLUMNS)}\nFROM ({_engagement_facts(cat)}) f\n"
+            f"JOIN ({users}) u ON u.engagement_id = f.engagement_id\n"
+            "WHERE f.handled\nGROUP BY f.day, u.id")
+
+
 # ---------------------------------------------------------------------------- refresh
 
 
@@ -637,9 +749,10 @@ def _map_statements(cat: Catalog) -> list[str]:
     ]
 
 
-def view_statements(cat: Catalog) -> dict[str, str]:
+def view_statements(cat: Catalog, sl_seconds: int = DEFAULT_SERVICE_LEVEL_SECONDS) -> dict[str, str]:
     """{view name: SELECT} in creation order."""
-    return {"calls": calls_sql(cat), "call_legs": call_legs_sql(cat), "calls_daily": calls_daily_sql(cat)}
+    return {"calls": calls_sql(cat), "call_legs": call_legs_sql(cat), "calls_daily": calls_daily_sql(cat),
+            "cc_queue_daily": cc_queue_daily_sql(cat, sl_seconds), "cc_agent_daily": cc_agent_daily_sql(cat)}
 
 
 def _create_view(client, cat: Catalog, name: str, select: str) -> None:
@@ -668,6 +781,7 @@ def _create_view(client, cat: Catalog, name: str, select: str) -> None:
 
 def refresh_views(warehouse) -> list[str]:
     """(Re)create the analytics views in `warehouse`; returns the names of the views made."""
+    sl_seconds = service_level_seconds()
     first = warehouse.pipeline(SOURCES[0])
     dialect = _dialect(first)
     with first.sql_client() as client:
@@ -679,6 +793,6 @@ def refresh_views(warehouse) -> list[str]:
             client.execute_sql(f"CREATE SCHEMA IF NOT EXISTS {q(cat.analytics)}")
             for stmt in _map_statements(cat):
                 client.execute_sql(stmt)
-            for name, select in view_statements(cat).items():
+            for name, select in view_statements(cat, sl_seconds).items():
                 _create_view(client, cat, name, select)
     return list(VIEWS)

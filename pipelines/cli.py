@@ -1,8 +1,9 @@
-"""`callpipe` / `python -m pipelines`: run, backfill, demo, status.
+"""`callpipe` / `python -m pipelines`: run, backfill, audit, demo, status.
 
 Exit codes: 0 every source succeeded; 1 a source failed; 2 invalid arguments or
 configuration (nothing requested); 3 a source stopped on its API quota (resumable: rerun
-later); 4 a source is being loaded by another process right now (run lock held).
+later); 4 a source is being loaded by another process right now (run lock held);
+6 an audit found days where the warehouse differs from the API.
 """
 
 from __future__ import annotations
@@ -21,9 +22,7 @@ from pipelines.console import Console
 from pipelines.errors import (
     EXIT_CODES,
     EXIT_FAILED,
-    EXIT_OK,
     EXIT_USAGE,
-    OK,
     ConfigError,
     Terminated,
     UsageError,
@@ -128,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--source", action="append", type=source_list, metavar="NAME[,NAME]",
                      help=f"only these sources (repeatable): {SOURCE_LIST}")
+    run.add_argument("--plan", action="store_true",
+                     help="print the requests the run would make per resource and how long they take at the "
+                          "configured rate limits, then exit without loading")
 
     backfill = sub.add_parser(
         "backfill", parents=[common, limits], formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -145,6 +147,29 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--start", required=True, metavar="DATE", help="YYYY-MM-DD or ISO 8601 with a zone")
     backfill.add_argument("--end", required=True, metavar="DATE",
                           help="YYYY-MM-DD (inclusive day) or ISO 8601 with a zone (exclusive instant)")
+    backfill.add_argument("--plan", action="store_true",
+                          help="print the requests the backfill would make and how long they take, then exit "
+                               "without loading")
+
+    audit = sub.add_parser(
+        "audit", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="prove the warehouse holds what the API holds, UTC day by UTC day",
+        description="For every UTC day of the range, ask the API how many records it holds (one small request "
+                    "per day and pass) and count the warehouse the same way; for Zoom Phone also the calls "
+                    "without legs. Prints a table, records the audit in callpipe.audits and exits 0 when every "
+                    "day matches, 6 when some differ. --repair backfills exactly the differing days (nightly "
+                    "cursors and sync tokens untouched) and audits them again.",
+        epilog="examples:\n  callpipe audit --source zoom_phone\n"
+               "  callpipe audit --source zoho_voice --start 2026-09-01 --end 2026-09-30 --repair\n\n" + EPILOG_EXIT,
+    )
+    audit.add_argument("--source", required=True, type=source_name, metavar="NAME", help=SOURCE_LIST)
+    audit.add_argument("--start", metavar="YYYY-MM-DD",
+                       help="first UTC day (default: the first whole day the warehouse holds, within the API's "
+                            "look-back)")
+    audit.add_argument("--end", metavar="YYYY-MM-DD",
+                       help="last UTC day, included (default: the day before the last successful run)")
+    audit.add_argument("--repair", action="store_true",
+                       help="backfill the days that differ, then audit them again")
 
     demo = sub.add_parser(
         "demo", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -234,56 +259,6 @@ def enabled_sources(selected: list[str]) -> list[str]:
     return names
 
 
-def run_sources(wh: Warehouse, jobs: list[Any], console: Console, *, refresh_views: bool = True) -> int:
-    """Run prepared jobs one after the other, print a summary line each; returns the exit code."""
-    from pipelines.runner import refresh_analytics, run_job
-
-    results = []
-    for index, job in enumerate(jobs):
-        if index:  # rebuilt right before it runs (validated with the others up front)
-            try:
-                job = job.fresh()
-            except Exception as exc:  # noqa: BLE001 - keep the validated one
-                console.note(f"warning: {job.name}: could not rebuild the source ({describe(exc)})")
-        result = run_job(wh, job, console)
-        if job.limits is not None:  # a time box covers the whole command
-            job.limits.requests_before += result.total_requests
-        results.append(result)
-        console.print(result.summary())
-    if refresh_views and any(r.outcome == OK for r in results):
-        refresh_analytics(wh, console)
-    code = combine_exit_codes([r.exit_code for r in results])
-    bad = [r for r in results if r.outcome != OK]
-    if bad:
-        console.note(f"{len(bad)} of {len(results)} sources did not finish: "
-                     + ", ".join(f"{r.source} {r.outcome}" for r in bad) + f" (exit code {code})")
-    return code
-
-
-def _prepare_all(specs_args: list[tuple[str, dict[str, Any]]], command: str, console: Console,
-                 clock: Any = None) -> tuple[list[Any], list[Any], int]:
-    """Prepare every job before running any: config errors stop everything (exit 2)."""
-    from pipelines.runner import SourceResult, prepare
-
-    jobs, failed = [], []
-    code = EXIT_OK
-    for name, kwargs in specs_args:
-        try:
-            jobs.append(prepare(SOURCES[name], command, clock=clock, **kwargs))
-        except ConfigError as exc:
-            console.error(f"{name}: {describe(exc)}")
-            code = EXIT_USAGE
-        except ImportError as exc:  # a source package missing/broken: the others still run
-            console.error(f"{name}: cannot import the source ({describe(exc)})")
-            failed.append(SourceResult(name, "failed", error=describe(exc)))
-    if code == EXIT_USAGE:
-        for job in jobs:
-            job.client.close()
-        console.note("nothing was loaded: fix the configuration above and run again")
-        return [], failed, EXIT_USAGE
-    return jobs, failed, code
-
-
 def run_limits(args: argparse.Namespace) -> Any:
     """--max-duration / --max-requests, else [pipeline] max_duration / max_requests; None when neither."""
     from pipelines.dates import parse_duration
@@ -309,14 +284,21 @@ def run_limits(args: argparse.Namespace) -> Any:
 
 # ---------------------------------------------------------------------------- commands
 def cmd_run(args: argparse.Namespace, console: Console, clock: Any = None) -> int:
+    from pipelines.runner import prepare_all, run_sources
+
     wh = make_warehouse(args)
     check_writable(wh)
     names = enabled_sources(_flatten(args.source))
     limits = run_limits(args)
-    jobs, failed, code = _prepare_all([(n, {"limits": limits}) for n in names], "run", console, clock)
+    jobs, failed, code = prepare_all([(SOURCES[n], {"limits": limits}) for n in names], "run", console, clock)
     if code == EXIT_USAGE:
         return code
+    if args.plan:
+        from pipelines.plan import print_plans
+
+        return print_plans(wh, jobs, console, clock, always=True)
     console.note(f"callpipe run: {', '.join(names)} -> {wh.describe()}")
+    _log_plans(wh, jobs, console, clock)
     for result in failed:
         console.print(result.summary())
     rc = run_sources(wh, jobs, console)
@@ -325,6 +307,7 @@ def cmd_run(args: argparse.Namespace, console: Console, clock: Any = None) -> in
 
 def cmd_backfill(args: argparse.Namespace, console: Console, clock: Any = None) -> int:
     from pipelines.dates import check_range, parse_cli_date
+    from pipelines.runner import prepare_all, run_sources
 
     spec = SOURCES[args.source]
     start = parse_cli_date(args.start, "--start")
@@ -346,18 +329,38 @@ def cmd_backfill(args: argparse.Namespace, console: Console, clock: Any = None) 
     wh = make_warehouse(args)
     check_writable(wh)
     limits = run_limits(args)
-    jobs, failed, code = _prepare_all(
-        [(spec.name, {"resources": resources, "start": start, "end": end, "limits": limits})], "backfill",
-        console, clock
+    jobs, failed, code = prepare_all(
+        [(spec, {"resources": resources, "start": start, "end": end, "limits": limits})], "backfill", console, clock
     )
     if code == EXIT_USAGE:
         return code
     if failed:
         console.print(failed[0].summary())
         return EXIT_FAILED
+    if args.plan:
+        from pipelines.plan import print_plans
+
+        return print_plans(wh, jobs, console, clock, always=True)
     console.note(f"callpipe backfill: {spec.name} {start:%Y-%m-%d %H:%M} .. {end:%Y-%m-%d %H:%M} UTC "
                  f"-> {wh.describe()} (nightly cursors untouched)")
+    _log_plans(wh, jobs, console, clock)
     return run_sources(wh, jobs, console)
+
+
+def _log_plans(wh: Warehouse, jobs: list[Any], console: Console, clock: Any) -> None:
+    """The request plan of long runs on stderr (pipelines.plan); never stops the run."""
+    from pipelines.plan import print_plans
+
+    try:
+        print_plans(wh, jobs, console, clock, always=False)
+    except Exception as exc:  # noqa: BLE001 - the plan is informative only
+        console.note(f"warning: no request plan: {redact(describe(exc))}")
+
+
+def cmd_audit(args: argparse.Namespace, console: Console, clock: Any = None) -> int:
+    from pipelines.audit import run_audit
+
+    return run_audit(make_warehouse(args), SOURCES[args.source], args, console, clock)
 
 
 def cmd_status(args: argparse.Namespace, console: Console, clock: Any = None) -> int:
@@ -374,7 +377,7 @@ def cmd_demo(args: argparse.Namespace, console: Console, clock: Any = None) -> i
     return run_demo(args, console)
 
 
-COMMANDS = {"run": cmd_run, "backfill": cmd_backfill, "status": cmd_status, "demo": cmd_demo}
+COMMANDS = {"run": cmd_run, "backfill": cmd_backfill, "audit": cmd_audit, "status": cmd_status, "demo": cmd_demo}
 
 
 def main(argv: Sequence[str] | None = None, *, clock: Any = None, console: Console | None = None) -> int:

@@ -2,8 +2,9 @@
 
 Starts the sandbox vendor API in this process (clock following real time), points the
 three sources at it, loads everything into a local DuckDB file, refreshes the analytics
-views, prints row counts and answers one analyst question: how did the Marketing Hotline
-call flow (legs in order, who answered).
+views, prints row counts and answers two analyst questions: how did the Marketing Hotline
+call flow (legs in order, who answered), and how did the Contact Center queues do on the
+busiest day (offered, abandoned, service level, from analytics.cc_queue_daily).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from pipelines.console import Console
 from pipelines.errors import EXIT_FAILED, EXIT_USAGE, UsageError, combine_exit_codes
 from pipelines.registry import SOURCES
+from pipelines.runner import prepare_all, run_sources
 from pipelines.warehouse import Warehouse, WarehouseError
 from sources.zoom_phone.settings import ALL_RESOURCES as ZOOM_PHONE_ALL
 
@@ -155,6 +157,26 @@ def marketing_hotline_flow(wh: Warehouse) -> list[str]:
     return lines
 
 
+def busiest_day_queues(wh: Warehouse) -> list[str]:
+    """One line per Contact Center queue on the day with the most offered engagements."""
+    view = wh.qualified(wh.analytics_dataset, "cc_queue_daily")
+    try:
+        rows = wh.query_dicts(
+            f"SELECT day, queue_name, offered, abandoned, service_level, service_level_seconds FROM {view} "
+            f"WHERE day = (SELECT day FROM {view} GROUP BY day ORDER BY SUM(offered) DESC, day DESC LIMIT 1) "
+            "ORDER BY offered DESC, queue_name")
+    except Exception:  # noqa: BLE001 - the view is missing (the refresh failed and said so): nothing to show
+        return []
+    if not rows:
+        return []
+    lines = [f"Contact Center queues on the busiest day, {rows[0]['day']} (analytics.cc_queue_daily):"]
+    for row in rows:
+        lines.append(f"  {row['queue_name'] or '?':<22} offered {row['offered']:>3}  abandoned {row['abandoned']:>3}  "
+                     f"service level {100 * (row['service_level'] or 0):5.1f}% "
+                     f"(answered within {row['service_level_seconds']} s)")
+    return lines
+
+
 QUERY_HINT = """\
 Open it:
   duckdb {path}                  (DuckDB CLI), then e.g.  SELECT * FROM zoom_phone.call_logs LIMIT 10;
@@ -163,7 +185,6 @@ Datasets (schemas): zoom_phone, zoom_contact_center, zoho_voice, analytics (view
 
 
 def run_demo(args: argparse.Namespace, console: Console) -> int:
-    from pipelines.cli import _prepare_all, run_sources
     from sandbox import Sandbox
 
     if args.days < 1 or args.users < 2 or args.calls_per_day < 1:
@@ -178,13 +199,13 @@ def run_demo(args: argparse.Namespace, console: Console) -> int:
                       f"{DEMO_ZOOM_RATES['light']}/{DEMO_ZOOM_RATES['medium']}/{DEMO_ZOOM_RATES['heavy']} "
                       "requests/s (light/medium/heavy; a real account allows 40/20/10); Zoho stays at "
                       "30 requests/minute")
-        plan = [(name, {"client_overrides": {"rate_limits": dict(DEMO_ZOOM_RATES)}} if spec.provider == "zoom"
-                 else {}) for name, spec in SOURCES.items()]
+        plan = [(spec, {"client_overrides": {"rate_limits": dict(DEMO_ZOOM_RATES)}} if spec.provider == "zoom"
+                 else {}) for spec in SOURCES.values()]
         # the legacy call logs, legs and user call-log sync are off by default (Zoom retired them);
         # the demo shows both families, as an account with archives would configure it
-        plan = [(name, {**kwargs, "resources": list(ZOOM_PHONE_ALL)} if name == "zoom_phone" else kwargs)
-                for name, kwargs in plan]
-        jobs, failed, code = _prepare_all(plan, "demo", console)
+        plan = [(spec, {**kwargs, "resources": list(ZOOM_PHONE_ALL)} if spec.name == "zoom_phone" else kwargs)
+                for spec, kwargs in plan]
+        jobs, failed, code = prepare_all(plan, "demo", console)
         if code == EXIT_USAGE:
             return code
         for result in failed:
@@ -222,6 +243,9 @@ def _report(wh: Warehouse, console: Console, code: int, t0: float) -> int:
     console.print()
     flow = marketing_hotline_flow(wh)
     for line in flow or ["(the Marketing Hotline call was not found in zoom_phone)"]:
+        console.print(line)
+    console.print()
+    for line in busiest_day_queues(wh) or ["(no Contact Center engagements in zoom_contact_center.engagements)"]:
         console.print(line)
     console.print()
     shown = os.path.relpath(wh.location)

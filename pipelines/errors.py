@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pipelines.lock import LockHeld
 from pipelines.warehouse import WarehouseError
-from sources.common.http import ApiError, ConfigError, QuotaExhausted  # the HTTP layer owns these
+from sources.common.errors import ApiError, ConfigError, QuotaExhausted
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # at least one source failed
@@ -14,6 +14,7 @@ EXIT_USAGE = 2  # invalid arguments or configuration: nothing was requested
 EXIT_QUOTA = 3  # a source stopped on its daily quota / lock-out: resumable, rerun later
 EXIT_BUSY = 4  # a source was skipped because another run of it holds the lock
 EXIT_PARTIAL = 5  # a source stopped at --max-duration / --max-requests after loading what it read: resumable
+EXIT_AUDIT_DIFFERS = 6  # `callpipe audit`: the warehouse differs from the API on some days
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT): resumable
 EXIT_TERMINATED = 143  # SIGTERM (128 + 15), e.g. a scheduler's timeout or shutdown: resumable
 
@@ -25,6 +26,8 @@ EXIT_CODES = {
     EXIT_BUSY: "a source is already being loaded by another process (run lock held)",
     EXIT_PARTIAL: "a source stopped at --max-duration / --max-requests after loading what it read "
                   "(resumable: the next run continues from there)",
+    EXIT_AUDIT_DIFFERS: "audit: the warehouse differs from the API on some days (the table names them; "
+                        "--repair loads them again)",
     EXIT_INTERRUPTED: "interrupted by Ctrl-C (resumable: the next run goes on from there)",
     EXIT_TERMINATED: "stopped by SIGTERM, e.g. a scheduler's timeout (resumable, like Ctrl-C)",
 }
@@ -43,7 +46,8 @@ class Terminated(KeyboardInterrupt):
 def interrupted_exit(exc: KeyboardInterrupt) -> int:
     return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
 # when several sources end differently, the most serious code wins
-_SEVERITY = [EXIT_TERMINATED, EXIT_INTERRUPTED, EXIT_USAGE, EXIT_FAILED, EXIT_BUSY, EXIT_QUOTA, EXIT_PARTIAL, EXIT_OK]
+_SEVERITY = [EXIT_TERMINATED, EXIT_INTERRUPTED, EXIT_USAGE, EXIT_FAILED, EXIT_AUDIT_DIFFERS, EXIT_BUSY, EXIT_QUOTA,
+             EXIT_PARTIAL, EXIT_OK]
 
 
 class UsageError(ConfigError):

@@ -1,7 +1,7 @@
 """Run machinery shared by `run`, `backfill` and `demo`: one dlt pipeline per source.
 
-    jobs = [prepare(SOURCES[name], "run") for name in names]   # validates config, no request yet
-    results = [run_job(warehouse, job, console) for job in jobs]
+    jobs, failed, code = prepare_all([(SOURCES[name], {}) for name in names], "run", console)
+    code = run_sources(warehouse, jobs, console)   # run_job per job, then the analytics views
 
 `prepare` builds the API client and instantiates the dlt source (argument errors surface
 here, before any request). `run_job` takes the run lock, finishes what an interrupted run
@@ -37,17 +37,21 @@ from dlt.common.storages.load_storage import ParsedLoadJobFileName
 from pipelines import runs
 from pipelines.console import Console
 from pipelines.errors import (
+    EXIT_OK,
     EXIT_TERMINATED,
+    EXIT_USAGE,
     FAILED,
     INTERRUPTED,
     OK,
     OUTCOME_EXIT,
     PARTIAL,
     QUOTA,
+    ConfigError,
     QuotaExhausted,
     Terminated,
     chain,
     classify,
+    combine_exit_codes,
     describe,
     root_cause,
 )
@@ -465,3 +469,50 @@ def refresh_analytics(wh: Warehouse, console: Console) -> list[str]:
     if views:
         console.step("analytics", f"refreshed {len(views)} views in dataset {wh.analytics_dataset}")
     return list(views)
+
+
+def prepare_all(plan: list[tuple[SourceSpec, dict[str, Any]]], command: str, console: Console,
+                clock: Any = None) -> tuple[list[Job], list[SourceResult], int]:
+    """Prepare every job (`prepare(spec, command, **kwargs)`) before running any: a configuration
+    error stops everything (exit 2); a source that cannot be imported fails alone."""
+    jobs, failed = [], []
+    code = EXIT_OK
+    for spec, kwargs in plan:
+        try:
+            jobs.append(prepare(spec, command, clock=clock, **kwargs))
+        except ConfigError as exc:
+            console.error(f"{spec.name}: {describe(exc)}")
+            code = EXIT_USAGE
+        except ImportError as exc:  # a source package missing/broken: the others still run
+            console.error(f"{spec.name}: cannot import the source ({describe(exc)})")
+            failed.append(SourceResult(spec.name, FAILED, error=describe(exc)))
+    if code == EXIT_USAGE:
+        for job in jobs:
+            job.client.close()
+        console.note("nothing was loaded: fix the configuration above and run again")
+        return [], failed, EXIT_USAGE
+    return jobs, failed, code
+
+
+def run_sources(wh: Warehouse, jobs: list[Job], console: Console, *, refresh_views: bool = True) -> int:
+    """Run prepared jobs one after the other, print a summary line each; returns the exit code."""
+    results = []
+    for index, job in enumerate(jobs):
+        if index:  # rebuilt right before it runs (validated with the others up front)
+            try:
+                job = job.fresh()
+            except Exception as exc:  # noqa: BLE001 - keep the validated one
+                console.note(f"warning: {job.name}: could not rebuild the source ({describe(exc)})")
+        result = run_job(wh, job, console)
+        if job.limits is not None:  # a time box covers the whole command
+            job.limits.requests_before += result.total_requests
+        results.append(result)
+        console.print(result.summary())
+    if refresh_views and any(r.outcome in (OK, PARTIAL) for r in results):
+        refresh_analytics(wh, console)
+    code = combine_exit_codes([r.exit_code for r in results])
+    bad = [r for r in results if r.outcome != OK]
+    if bad:
+        console.note(f"{len(bad)} of {len(results)} sources did not finish: "
+                     + ", ".join(f"{r.source} {r.outcome}" for r in bad) + f" (exit code {code})")
+    return code

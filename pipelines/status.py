@@ -96,6 +96,21 @@ def _tables(row: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return tables if isinstance(tables, dict) else {}
 
 
+def _audit_lines(wh: Warehouse, source: str) -> list[str]:
+    """The last audit (pipelines.audit), and the last one that found the warehouse complete."""
+    from pipelines.audit import describe_audit, last_audits
+
+    last, complete = last_audits(wh, source)
+    if last is None:
+        return ["  last audit   none (callpipe audit --source " + source + ")"]
+    lines = [f"  last audit   {describe_audit(last)}"]
+    if complete is None:
+        lines.append("  last proven  never complete")
+    elif complete["audit_id"] != last["audit_id"]:
+        lines.append(f"  last proven  {describe_audit(complete)}")
+    return lines
+
+
 def source_status(wh: Warehouse, source: str) -> list[str]:
     dataset = wh.dataset(source)
     lines = [f"{source}  (dataset {dataset} in {wh.describe()})"]
@@ -120,6 +135,7 @@ def source_status(wh: Warehouse, source: str) -> list[str]:
                 f"{r.get('command')} {r.get('outcome')}" for r in history[:6]) + "  (newest first)")
     else:
         lines.append("  last run     none recorded")
+    lines += _audit_lines(wh, source)
     state = stored_state(wh, source)
     cursors, tokens = cursors_and_tokens(state, source)
     lines.append("  cursors      " + (" | ".join(cursors) if cursors else "none (nothing loaded yet)"))

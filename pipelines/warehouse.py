@@ -33,7 +33,7 @@ import dlt
 
 from pipelines.lock import AdvisoryLock, RunLock
 from sources.common.config import env_var
-from sources.common.http import ConfigError, redact_secrets
+from sources.common.errors import ConfigError, redact_secrets
 
 DUCKDB = "duckdb"
 POSTGRES = "postgres"
@@ -411,7 +411,7 @@ def warehouse_from_config(
 ) -> Warehouse:
     """Build the warehouse from CLI values, falling back to `[pipeline]` config, then defaults.
 
-    Raises ConfigError (sources.common.http) naming the key, its env var and a good value.
+    Raises ConfigError (sources.common.errors) naming the key, its env var and a good value.
     """
     kind = str(destination or config_value("pipeline.destination", DUCKDB)).lower()
     if kind not in DESTINATIONS:
@@ -429,6 +429,9 @@ def warehouse_from_config(
         if not _IDENT.match(str(name)):
             raise config_error(key, f"dataset name {name!r} is not a plain SQL identifier (letters, digits, _)",
                                example, option)
+    from pipelines.analytics import service_level_seconds
+
+    service_level_seconds()  # [analytics] service_level_seconds: a bad value stops before any request
     kw: dict[str, Any] = dict(datasets=names, analytics_dataset=analytics, runs_dataset=runs,
                               pipelines_dir=Path(pipelines_dir or config_value("pipeline.pipelines_dir",
                                                                                DEFAULT_PIPELINES_DIR)))

@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--page-token-ttl-s", type=int, default=d.page_token_ttl_s)
     p.add_argument("--token-ttl-s", type=int, default=d.token_ttl_s)
     p.add_argument("--legacy-call-history-shape", action="store_true")
+    p.add_argument("--truncated-day", metavar="YYYY-MM-DD",
+                   help="quirk_truncated_window: answers of windows longer than a day leave out every second call "
+                        "of this UTC day (total_records still counts them)")
     p.add_argument("--no-quirks", action="store_true", help="serve only what the published definitions document (every switch in sandbox.config.QUIRKS off)")
     p.add_argument("--zoho-rows-added-per-page", type=int, default=0)
     p.add_argument("--zoho-timezone", default=d.zoho_timezone,
@@ -87,6 +90,7 @@ def config_from_args(a: argparse.Namespace) -> SandboxConfig:
         zoho_rows_added_per_page=a.zoho_rows_added_per_page, max_cached_calls=a.max_cached_calls,
         zoho_timezone=a.zoho_timezone, zoho_ignored_date_formats=tuple(a.zoho_ignore_date_format),
         zoom_missing_scopes=tuple(a.zoom_missing_scope), zoom_missing_scope_status=a.zoom_missing_scope_status,
+        truncated_day=a.truncated_day,
     )
     return config.documented() if a.no_quirks else config
 

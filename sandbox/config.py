@@ -18,6 +18,9 @@ QUIRKS = (
     "quirk_trailing_spaces",    # string values with trailing spaces (seen live)
     "quirk_missing_fields",     # documented fields absent on some rows (seen live)
     "quirk_late_arrivals",      # calls that become visible hours after they ended (seen live)
+    "quirk_truncated_window",   # with `truncated_day` set: an answer for a window longer than a day leaves out every
+                                # second call of that day while total_records still counts it (a silently short
+                                # answer, as users of other connectors report); a one-day window is answered whole
     "quirk_guide_fields",       # legacy call-log fields Zoom's guide "Understand Zoom Phone call logs" shows
                                 # but the definition lacks: caller_location, a detail's answer_start_time,
                                 # log_details[] answer_start_time/call_type/caller_location/recording_*
@@ -75,6 +78,8 @@ class SandboxConfig:
     quirk_missing_fields: bool = True
     quirk_late_arrivals: bool = True
     quirk_guide_fields: bool = True
+    quirk_truncated_window: bool = True
+    truncated_day: str | None = None  # "YYYY-MM-DD" (UTC): the day quirk_truncated_window shortens; None: no day
     zoho_rows_added_per_page: int = 0
     # Zoho publishes no fromDate/toDate format. The org's time zone reads a date or a time
     # without a zone; a date format listed here ("epoch_ms", "date" = yyyy-mm-dd, "datetime" =
@@ -116,6 +121,8 @@ class SandboxConfig:
             raise ValueError(f"SandboxConfig.zoho_ignored_date_formats: unknown {sorted(unknown)}; "
                              "choose from epoch_ms, date, datetime")
         ZoneInfo(self.zoho_timezone)  # an unknown zone fails here
+        if self.truncated_day is not None:
+            dt.date.fromisoformat(str(self.truncated_day))  # a bad day fails here
         limits = _zoom_limits()
         limits.update({k.lower(): int(v) for k, v in (self.zoom_rate_limits or {}).items()})
         self.zoom_rate_limits = limits

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sources.common.config import env_var, setting
-from sources.common.http import ConfigError
+from sources.common.errors import ConfigError
 from sources.common.shaping import clean_text
 from sources.common.windows import to_utc
 

@@ -1,28 +1,38 @@
-"""Settings and secrets from dlt's config (.dlt/config.toml, .dlt/secrets.toml, env vars),
-validated at start-up with errors that name the config key and the env var; client builders.
+"""Settings and secrets from dlt's config (env vars, .dlt/secrets.toml, .dlt/config.toml).
+
+The API clients' settings are dlt configuration specs (ZoomConfiguration, ZoomRateLimits,
+ZoomCredentials, ZohoVoiceConfiguration, ZohoVoiceCredentials) that dlt resolves and converts;
+`setting()` reads one key the same way for the sources' own arguments. Either way a bad or
+missing value is a ConfigError naming the config key and the env var, and never shows a secret.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 import dlt
+from dlt.common.configuration import configspec, resolve_configuration
+from dlt.common.configuration.exceptions import (
+    ConfigFieldMissingException,
+    ConfigurationException,
+    ConfigValueCannotBeCoercedException,
+    ValueNotSecretException,
+)
+from dlt.common.configuration.specs import BaseConfiguration, CredentialsConfiguration
+from dlt.common.configuration.specs.base_configuration import extract_inner_hint
+from dlt.common.configuration.utils import deserialize_value
+from dlt.common.typing import TSecretStrValue
 
 from sources.common.clock import REAL_CLOCK, Clock
-from sources.common.http import (
-    ApiClient,
-    ConfigError,
-    RateLimiter,
-    RetryPolicy,
-    ZohoRefreshAuth,
-    ZoomS2SAuth,
-)
+from sources.common.errors import ConfigError
+from sources.common.http import ApiClient, RateLimiter, RetryPolicy, ZohoRefreshAuth, ZoomS2SAuth
 
-__all__ = ["ConfigError", "env_var", "setting", "url_setting", "shared_limiter", "build_zoom_client", "build_zoho_client",
-           "ZOHO_DATA_CENTRES", "zoho_hosts"]
+__all__ = ["ConfigError", "env_var", "setting", "shared_limiter", "build_zoom_client", "build_zoho_client",
+           "ZoomConfiguration", "ZoomRateLimits", "ZoomCredentials", "ZohoVoiceConfiguration",
+           "ZohoVoiceCredentials", "ZOHO_DATA_CENTRES", "zoho_hosts"]
 
 _MISSING: Any = object()
 ZOOM = "sources.zoom"
@@ -53,34 +63,56 @@ def _where(key: str, secret: bool) -> str:
     return f"set {name} under [{section}] in {file} or the environment variable {env_var(key)}"
 
 
-def _convert(value: Any, cast: type) -> Any:
-    if cast is bool:
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in ("true", "1", "yes", "on"):
-            return True
-        if text in ("false", "0", "no", "off"):
-            return False
-        raise ValueError
+def _toml(value: Any) -> str:
+    """A value as it is typed in config.toml (and, for numbers and words, in an env var)."""
     if isinstance(value, bool):
-        raise ValueError
-    if cast is int:
-        number = float(value)
-        if not number.is_integer():
-            raise ValueError
-        return int(number)
-    if cast is float:
-        return float(value)
-    return cast(value)
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, str) else str(value)
 
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+# --------------------------------------------------------------------------- messages
 
 _KIND = {int: "a whole number", float: "a number", bool: "true or false", str: "text"}
 
 
+def _missing(label: str, key: str, secret: bool) -> ConfigError:
+    return ConfigError(f"Missing {label}: {_where(key, secret)}")
+
+
+def _not_convertible(label: str, key: str, value: Any, cast: type, secret: bool, example: Any) -> ConfigError:
+    shown = "the configured value" if secret else repr(value)
+    eg = f", e.g. {_toml(example)}" if example is not None else ""
+    return ConfigError(f"Invalid {label}: {shown} is not {_KIND.get(cast, cast.__name__)}; "
+                       f"{_where(key, secret)} to {_KIND.get(cast, 'a valid value')}{eg}")
+
+
+def _check_number(label: str, key: str, value: Any, *, secret: bool, example: Any, positive: bool,
+                  minimum: float | None) -> None:
+    eg = f", e.g. {_toml(example)}" if example is not None else ""
+    if positive and not value > 0:
+        raise ConfigError(f"Invalid {label}: {value!r} must be greater than 0; {_where(key, secret)} "
+                          f"to a positive number{eg}")
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"Invalid {label}: {value!r} must be at least {minimum:g}; {_where(key, secret)} "
+                          f"to {minimum:g} or more{eg}")
+
+
+def _check_url(label: str, key: str, value: str, example: str) -> None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"Invalid {label}: {value!r} is not an http(s) URL with a host; "
+                          f"{_where(key, False)} to a URL like {example}")
+
+
+# --------------------------------------------------------------------------- one key
+
 def setting(key: str, default: Any = _MISSING, *, secret: bool = False, required: bool | None = None,
             cast: type | None = None, what: str | None = None, positive: bool = False,
-            minimum: float | None = None, override: Any = _MISSING, example: Any = None) -> Any:
+            minimum: float | None = None, example: Any = None) -> Any:
     """One config value or secret, read through dlt (env var, then .dlt/*.toml).
 
     - required (default: when no default is given): a missing or empty value raises
@@ -89,62 +121,197 @@ def setting(key: str, default: Any = _MISSING, *, secret: bool = False, required
     - cast (default: the type of `default` when it is int/float/bool) converts env-var
       strings; a value that does not convert raises ConfigError saying what to type;
     - positive / minimum check numbers (> 0 / >= minimum);
-    - override (when not None) is used instead of the configured value, same checks;
     - example: a good value the error messages show (default: `default`).
     """
     if required is None:
         required = default is _MISSING
     if cast is None and type(default) in (int, float, bool):
         cast = type(default)
-    if override is not _MISSING and override is not None:
-        value = override
-    else:
-        try:
-            value = (dlt.secrets if secret else dlt.config).get(key)
-        except Exception as exc:  # noqa: BLE001 - dlt raises many kinds; never echo its text (secrets)
-            raise ConfigError(f"Cannot read {key} ({type(exc).__name__}): {_where(key, secret)}") from None
+    try:
+        value = (dlt.secrets if secret else dlt.config).get(key)
+    except Exception as exc:  # noqa: BLE001 - dlt raises many kinds; never echo its text (secrets)
+        raise ConfigError(f"Cannot read {key} ({type(exc).__name__}): {_where(key, secret)}") from None
     if isinstance(value, str):
         value = value.strip()
     label = what or key
-    if value is None or value == "":
+    if _blank(value):
         if required:
-            raise ConfigError(f"Missing {label}: {_where(key, secret)}")
+            raise _missing(label, key, secret)
         return None if default is _MISSING else default
     if example is None and default is not _MISSING and default is not None and not secret:
         example = default
-    eg = f", e.g. {_toml(example)}" if example is not None else ""
     if cast is not None:
         try:
-            value = _convert(value, cast)
-        except (TypeError, ValueError):
-            shown = "the configured value" if secret else repr(value)
-            raise ConfigError(f"Invalid {label}: {shown} is not {_KIND.get(cast, cast.__name__)}; "
-                              f"{_where(key, secret)} to {_KIND.get(cast, 'a valid value')}{eg}") from None
-    if positive and not value > 0:
-        raise ConfigError(f"Invalid {label}: {value!r} must be greater than 0; {_where(key, secret)} "
-                          f"to a positive number{eg}")
-    if minimum is not None and value < minimum:
-        raise ConfigError(f"Invalid {label}: {value!r} must be at least {minimum:g}; {_where(key, secret)} "
-                          f"to {minimum:g} or more{eg}")
+            value = deserialize_value(key, value, cast)  # dlt's conversion, as for the clients' specs
+        except ConfigValueCannotBeCoercedException:
+            raise _not_convertible(label, key, value, cast, secret, example) from None
+    _check_number(label, key, value, secret=secret, example=example, positive=positive, minimum=minimum)
     return value
 
 
-def _toml(value: Any) -> str:
-    """A value as it is typed in config.toml (and, for numbers and words, in an env var)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return repr(value) if isinstance(value, str) else str(value)
+# --------------------------------------------------------------------------- the clients' specs
+
+@configspec
+class ClientConfiguration(BaseConfiguration):
+    """Timeouts, retries and connections: the same keys under [sources.zoom] and [sources.zoho_voice].
+    Every number must be greater than 0, except those in `zero_allowed`."""
+
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    max_retries: int = 6
+    backoff_base: float = 1.0  # first backoff wait (seconds), doubled per retry
+    backoff_max: float = 60.0
+    pool_size: int = 32  # HTTP connections kept (threads sharing the client)
+
+    zero_allowed: ClassVar[tuple[str, ...]] = ("max_retries", "rate_margin")
+    labels: ClassVar[dict[str, str]] = {}  # what a message calls a key (default: "<Provider> <key words>")
+
+    def client_options(self) -> dict[str, Any]:
+        """The ApiClient keyword arguments both providers read the same way."""
+        return {"connect_timeout": self.connect_timeout, "read_timeout": self.read_timeout,
+                "retry": RetryPolicy(max_retries=self.max_retries, backoff_base=self.backoff_base,
+                                     backoff_max=self.backoff_max),
+                "pool_size": self.pool_size}
 
 
-def url_setting(key: str, default: str, override: Any = _MISSING) -> str:
-    """An http(s) URL setting (an API base URL, a token URL); a value without a scheme or a host
-    is a configuration error naming the key, the env var and the default as an example."""
-    value = str(setting(key, default, override=override))
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"Invalid {key}: {value!r} is not an http(s) URL with a host; "
-                          f"{_where(key, False)} to a URL like {default}")
-    return value
+@configspec
+class ZoomConfiguration(ClientConfiguration):
+    """[sources.zoom]: one Server-to-Server OAuth app serves Zoom Phone and Contact Center."""
+
+    base_url: str = "https://api.zoom.us/v2"
+    token_url: str = "https://zoom.us/oauth/token"
+    rate_margin: float = 0.05  # window widened by 5 % against clock skew / network jitter
+
+
+@configspec
+class ZoomRateLimits(BaseConfiguration):
+    """[sources.zoom.rate_limits]: requests per second per label, and the Heavy daily budget."""
+
+    light: int = 40
+    medium: int = 20
+    heavy: int = 10
+    heavy_daily: int = 30000
+
+    labels: ClassVar[dict[str, str]] = {
+        **{label: f"Zoom {label} rate (requests per second)" for label in ("light", "medium", "heavy")},
+        "heavy_daily": "Zoom heavy daily budget"}
+
+
+@configspec
+class ZoomCredentials(CredentialsConfiguration):
+    """The Server-to-Server OAuth app's secrets, under [sources.zoom] in .dlt/secrets.toml."""
+
+    __section__: ClassVar[str] = None  # the keys sit in [sources.zoom] itself, not in a credentials table
+
+    account_id: TSecretStrValue = None
+    client_id: TSecretStrValue = None
+    client_secret: TSecretStrValue = None
+
+
+@configspec
+class ZohoVoiceConfiguration(ClientConfiguration):
+    """[sources.zoho_voice]: the data centre picks the hosts unless base_url / token_url are set."""
+
+    data_centre: str = "us"
+    base_url: str | None = None  # default: the data centre's API host
+    token_url: str | None = None  # default: the data centre's accounts host
+    requests_per_minute: int = 30
+    rate_margin: float = 0.1  # 30 per 66 s: a lock-out costs 10 minutes
+
+
+@configspec
+class ZohoVoiceCredentials(CredentialsConfiguration):
+    """The self-client's secrets, under [sources.zoho_voice] in .dlt/secrets.toml."""
+
+    __section__: ClassVar[str] = None
+
+    client_id: TSecretStrValue = None
+    client_secret: TSecretStrValue = None
+    refresh_token: TSecretStrValue = None
+
+
+Spec = TypeVar("Spec", bound=BaseConfiguration)
+
+
+def resolve(spec: type[Spec], section: str, provider: str, overrides: Mapping[str, Any] | None = None) -> Spec:
+    """`spec` resolved by dlt under `section` (env vars, .dlt/secrets.toml, .dlt/config.toml;
+    `overrides` win), then checked: numbers > 0 (>= 0 for those in `zero_allowed`).
+
+    As in `setting()`, a blank value counts as not set: a blank number (which dlt cannot
+    convert) is resolved again with its default, blank text takes the default, a blank secret
+    is missing. dlt's errors become ConfigErrors naming the key and the env var."""
+    fields = {name: extract_inner_hint(hint) for name, hint in spec.get_resolvable_fields().items()}  # int, str...
+    defaults = spec()
+    secret = issubclass(spec, CredentialsConfiguration)
+
+    def label(name: str) -> str:
+        return getattr(spec, "labels", {}).get(name) or f"{provider} {name.replace('_', ' ')}"
+
+    given = {name: value for name, value in (overrides or {}).items() if value is not None}
+    blanks: dict[str, Any] = {}  # fields found blank: resolved again with their default
+    while True:
+        try:
+            explicit = {name: deserialize_value(name, value, fields[name]) for name, value in given.items()}
+            config = resolve_configuration(spec(), sections=tuple(section.split(".")),
+                                           explicit_value={**explicit, **blanks})
+            break
+        except ConfigValueCannotBeCoercedException as exc:
+            name, value = exc.field_name, exc.field_value
+            if _blank(value) and name not in given and name not in blanks:
+                blanks[name] = getattr(defaults, name)
+                continue
+            raise _not_convertible(label(name), f"{section}.{name}", value, fields[name], secret,
+                                   None if secret else getattr(defaults, name)) from None
+        except ConfigFieldMissingException as exc:
+            name = exc.fields[0]
+            raise _missing(label(name), f"{section}.{name}", secret) from None
+        except ValueNotSecretException as exc:
+            name = exc.key.rpartition(".")[2]
+            raise ConfigError(f"{label(name)} is a secret: move {name} under [{section}] from .dlt/config.toml "
+                              f"to .dlt/secrets.toml, or set the environment variable "
+                              f"{env_var(f'{section}.{name}')}") from None
+        except ConfigurationException as exc:  # never echo dlt's text: it may hold a value
+            raise ConfigError(f"Cannot read [{section}] ({type(exc).__name__}): check its keys in "
+                              f"{'.dlt/secrets.toml' if secret else '.dlt/config.toml'} and their "
+                              f"{env_var(section)}__* environment variables") from None
+
+    zero_allowed = getattr(spec, "zero_allowed", ())
+    for name, hint in fields.items():
+        key, value, default = f"{section}.{name}", getattr(config, name), getattr(defaults, name)
+        if isinstance(value, str):
+            value = value.strip()
+        if _blank(value):
+            if secret:
+                raise _missing(label(name), key, secret)
+            value = default
+        elif hint in (int, float):
+            _check_number(label(name), key, value, secret=secret, example=default, positive=name not in zero_allowed,
+                          minimum=0 if name in zero_allowed else None)
+        setattr(config, name, value)
+    return config
+
+
+def _check_urls(config: BaseConfiguration, section: str, provider: str, defaults: Mapping[str, str]) -> None:
+    """base_url and token_url: unset -> the default; set -> an http(s) URL with a host."""
+    for name, default in defaults.items():
+        if getattr(config, name) is None:
+            setattr(config, name, default)
+        _check_url(f"{provider} {name.replace('_', ' ')}", f"{section}.{name}", getattr(config, name), default)
+
+
+def _split(overrides: Mapping[str, Any], section: str, *specs: type[BaseConfiguration]) -> list[dict[str, Any]]:
+    """Overrides (by key name) shared out among `specs`; a name no spec has is a ConfigError."""
+    parts: list[dict[str, Any]] = [{} for _ in specs]
+    unknown = []
+    for name, value in overrides.items():
+        owner = next((i for i, spec in enumerate(specs) if name in spec.get_resolvable_fields()), None)
+        if owner is None:
+            unknown.append(name)
+        else:
+            parts[owner][name] = value
+    if unknown:
+        raise ConfigError(f"Unknown setting(s) for [{section}]: {sorted(unknown)}")
+    return parts
 
 
 # --------------------------------------------------------------------------- shared limiters
@@ -169,37 +336,6 @@ def shared_limiter(provider: str, label: str, rate: int, period: float, daily: i
 
 # --------------------------------------------------------------------------- builders
 
-class _Settings:
-    """Reads keys of one section, each override (by short name) winning over the config."""
-
-    def __init__(self, section: str, overrides: dict[str, Any]):
-        self.section = section
-        self.overrides = dict(overrides)
-
-    def __call__(self, name: str, default: Any = _MISSING, *, key: str | None = None, **kw: Any) -> Any:
-        return setting(f"{self.section}.{key or name}", default,
-                       override=self.overrides.pop(name, _MISSING), **kw)
-
-    def url(self, name: str, default: str) -> str:
-        return url_setting(f"{self.section}.{name}", default, override=self.overrides.pop(name, _MISSING))
-
-    def check_unused(self) -> None:
-        if self.overrides:
-            raise ConfigError(f"Unknown setting(s) for [{self.section}]: {sorted(self.overrides)}")
-
-
-def _common(get: _Settings) -> dict[str, Any]:
-    """The ApiClient keyword arguments both providers read the same way."""
-    return {
-        "connect_timeout": get("connect_timeout", 10.0, positive=True),
-        "read_timeout": get("read_timeout", 60.0, positive=True),
-        "retry": RetryPolicy(max_retries=get("max_retries", 6, minimum=0),
-                             backoff_base=get("backoff_base", 1.0, positive=True),
-                             backoff_max=get("backoff_max", 60.0, positive=True)),
-        "pool_size": get("pool_size", 32, positive=True),
-    }
-
-
 def build_zoom_client(clock: Clock | None = None, **overrides: Any) -> ApiClient:
     """The Zoom client (Phone and Contact Center share one S2S app and one account's limits).
 
@@ -211,27 +347,19 @@ def build_zoom_client(clock: Clock | None = None, **overrides: Any) -> ApiClient
     limits = overrides.pop("rate_limits", None) or {}
     if not isinstance(limits, Mapping):
         raise ConfigError("rate_limits override must be a mapping like {'heavy': 5}")
-    for name, value in limits.items():
-        overrides.setdefault(name, value)
-    get = _Settings(ZOOM, overrides)
-    base_url = get.url("base_url", "https://api.zoom.us/v2")
-    token_url = get.url("token_url", "https://zoom.us/oauth/token")
-    account_id = get("account_id", secret=True, what="Zoom account id")
-    client_id = get("client_id", secret=True, what="Zoom client id")
-    client_secret = get("client_secret", secret=True, what="Zoom client secret")
-    common = _common(get)
-    margin = get("rate_margin", 0.05, minimum=0)
-    rates = {label: get(label, default, key=f"rate_limits.{label}", cast=int, positive=True,
-                        what=f"Zoom {label} rate (requests per second)")
-             for label, default in (("light", 40), ("medium", 20), ("heavy", 10))}
-    heavy_daily = get("heavy_daily", 30000, key="rate_limits.heavy_daily", positive=True,
-                      what="Zoom heavy daily budget")
-    get.check_unused()
-    limiters = {label: shared_limiter("zoom", label, rate, 1.0, heavy_daily if label == "heavy" else None,
-                                      clock, margin)
-                for label, rate in rates.items()}
-    auth = ZoomS2SAuth(token_url, str(account_id), str(client_id), str(client_secret), clock=clock)
-    return ApiClient("zoom", base_url, auth, limiters, clock=clock, config_section=ZOOM, **common)
+    overrides = {**limits, **overrides}
+    settings, rates, secrets = _split(overrides, ZOOM, ZoomConfiguration, ZoomRateLimits, ZoomCredentials)
+    config = resolve(ZoomConfiguration, ZOOM, "Zoom", settings)
+    _check_urls(config, ZOOM, "Zoom", {name: getattr(ZoomConfiguration(), name) for name in ("base_url", "token_url")})
+    credentials = resolve(ZoomCredentials, ZOOM, "Zoom", secrets)
+    limits = resolve(ZoomRateLimits, f"{ZOOM}.rate_limits", "Zoom", rates)
+    limiters = {label: shared_limiter("zoom", label, rate, 1.0, limits.heavy_daily if label == "heavy" else None,
+                                      clock, config.rate_margin)
+                for label, rate in (("light", limits.light), ("medium", limits.medium), ("heavy", limits.heavy))}
+    auth = ZoomS2SAuth(config.token_url, credentials.account_id, credentials.client_id, credentials.client_secret,
+                       clock=clock)
+    return ApiClient("zoom", config.base_url, auth, limiters, clock=clock, config_section=ZOOM,
+                     **config.client_options())
 
 
 def zoho_hosts(data_centre: str) -> tuple[str, str]:
@@ -244,21 +372,18 @@ def build_zoho_client(clock: Clock | None = None, **overrides: Any) -> ApiClient
     """The Zoho Voice client; hosts from data_centre unless base_url / token_url are set.
     Label: default (requests_per_minute per 60 s)."""
     clock = clock or REAL_CLOCK
-    get = _Settings(ZOHO, overrides)
-    data_centre = str(get("data_centre", "us")).lower()
+    settings, secrets = _split(overrides, ZOHO, ZohoVoiceConfiguration, ZohoVoiceCredentials)
+    config = resolve(ZohoVoiceConfiguration, ZOHO, "Zoho", settings)
+    data_centre = config.data_centre.lower()
     if data_centre not in ZOHO_DATA_CENTRES:
         raise ConfigError(f"Unknown Zoho data centre {data_centre!r}: choose one of "
                           f"{', '.join(ZOHO_DATA_CENTRES)}; {_where(ZOHO + '.data_centre', False)}")
-    default_token_url, default_base_url = zoho_hosts(data_centre)
-    base_url = get.url("base_url", default_base_url)
-    token_url = get.url("token_url", default_token_url)
-    client_id = get("client_id", secret=True, what="Zoho client id")
-    client_secret = get("client_secret", secret=True, what="Zoho client secret")
-    refresh_token = get("refresh_token", secret=True, what="Zoho refresh token")
-    rpm = get("requests_per_minute", 30, cast=int, positive=True, what="Zoho requests per minute")
-    common = _common(get)
-    margin = get("rate_margin", 0.1, minimum=0)
-    get.check_unused()
-    limiters = {"default": shared_limiter("zoho_voice", "default", rpm, 60.0, None, clock, margin)}
-    auth = ZohoRefreshAuth(token_url, str(client_id), str(client_secret), str(refresh_token), clock=clock)
-    return ApiClient("zoho_voice", base_url, auth, limiters, clock=clock, config_section=ZOHO, **common)
+    token_url, base_url = zoho_hosts(data_centre)
+    _check_urls(config, ZOHO, "Zoho", {"base_url": base_url, "token_url": token_url})
+    credentials = resolve(ZohoVoiceCredentials, ZOHO, "Zoho", secrets)
+    limiters = {"default": shared_limiter("zoho_voice", "default", config.requests_per_minute, 60.0, None, clock,
+                                          config.rate_margin)}
+    auth = ZohoRefreshAuth(config.token_url, credentials.client_id, credentials.client_secret,
+                           credentials.refresh_token, clock=clock)
+    return ApiClient("zoho_voice", config.base_url, auth, limiters, clock=clock, config_section=ZOHO,
+                     **config.client_options())

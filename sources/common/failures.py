@@ -26,13 +26,13 @@ from typing import Any
 import dlt
 
 from sources.common.config import env_var
-from sources.common.http import ApiError, AuthError, QuotaExhausted
+from sources.common.http import ZOOM_MISSING_SCOPE_CODE, ApiError, AuthError, QuotaExhausted
 
 log = logging.getLogger(__name__)
 
 # answers that mean "this endpoint is not available to us", not "the API is failing"
 CONTAINED_STATUSES = frozenset({401, 403, 404, 410})
-MISSING_SCOPE_CODES = frozenset({"4711"})  # Zoom: "Invalid access token, does not contain scopes" (HTTP 400)
+MISSING_SCOPE_CODES = frozenset({ZOOM_MISSING_SCOPE_CODE})  # Zoom: "... does not contain scopes" (400/401/403)
 
 
 def contained(error: ApiError) -> bool:
@@ -74,9 +74,12 @@ class ResourceFailures:
     def describe(self) -> str:
         return "; ".join(str(f) for f in self.failures)
 
-    def hint(self, resource: str) -> str:
+    def hint(self, resource: str, error: ApiError | None = None) -> str:
         key = f"sources.{self.source}.resources"
-        return (f"nothing of it was loaded and its cursor did not move; if the account no longer has it, "
+        scope = ""
+        if error is not None and str(error.code) in MISSING_SCOPE_CODES:
+            scope = "add the missing scope named above to the Zoom app, or "
+        return (f"nothing of it was loaded and its cursor did not move; {scope}if the account no longer has it, "
                 f"remove '{resource}' from [sources.{self.source}] resources in .dlt/config.toml "
                 f"(env var {env_var(key)})")
 
@@ -113,7 +116,7 @@ class ResourceFailures:
 
     def _fail(self, members: tuple[str, ...], resource: str, error: ApiError) -> None:
         self._failed.add(members)
-        failure = ResourceFailure(resource, error, self.hint(resource))
+        failure = ResourceFailure(resource, error, self.hint(resource, error))
         self.failures.append(failure)
         log.warning("%s: %s", self.source, failure)
         for name in members:

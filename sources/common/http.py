@@ -15,13 +15,21 @@ import logging
 import random
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from sources.common.clock import REAL_CLOCK, Clock
+from sources.common.errors import (
+    ApiError,
+    AuthError,
+    MalformedResponse,
+    QuotaExhausted,
+    RetriesExhausted,
+    redact_secrets,
+)
 
 log = logging.getLogger(__name__)
 # httpx logs every request line at INFO and httpcore the traffic at DEBUG: keep them quiet.
@@ -31,88 +39,16 @@ for _name in ("httpx", "httpcore"):
 UTC = dt.UTC
 ZOHO_LOCKOUT_SECONDS = 600.0  # Zoho locks a client out for 10 minutes when it exceeds its rate
 USER_AGENT = "callpipe/0.1 (+dlt)"
+# Zoom: "Invalid access token, does not contain scopes:[...]" (HTTP 400, 401 or 403). The app lacks
+# a scope: a new token would not have it either, so it is never a token renewal
+ZOOM_MISSING_SCOPE_CODE = "4711"
+MISSING_SCOPE_HINT = ("the Zoom app lacks the scope named in the message: add it to the app's scopes "
+                      "(Zoom App Marketplace, Manage, your Server-to-Server OAuth app, Scopes)")
 
 
 # --------------------------------------------------------------------------- errors
 
-class ConfigError(ValueError):
-    """Bad or missing configuration; the message names the config key and the env var."""
-
-
-class ApiError(Exception):
-    """An API call failed.
-
-    Fields: provider, method, endpoint (route template), status (HTTP, or None when no
-    answer came), code and message (the vendor's), hint (what to do), cause (our
-    description of a transport failure).
-    """
-
-    def __init__(self, message: str = "", *, provider: str = "", method: str = "", endpoint: str = "",
-                 status: int | None = None, code: Any = None, hint: str = "", cause: str = ""):
-        self.provider = provider
-        self.method = method
-        self.endpoint = endpoint
-        self.status = status
-        self.code = code
-        self.message = message
-        self.hint = hint
-        self.cause = cause
-        super().__init__(message)
-
-    def __str__(self) -> str:
-        where = " ".join(p for p in (self.provider, self.method, self.endpoint) if p)
-        facts = []
-        if self.status is not None:
-            facts.append(f"HTTP {self.status}")
-        if self.code not in (None, ""):
-            facts.append(f"code {self.code}")
-        text = ", ".join(facts)
-        if self.message:
-            text = f"{text}: {self.message}" if text else self.message
-        if self.cause:
-            text = f"{text} ({self.cause})" if text else self.cause
-        text = f"{where}: {text}" if where else text
-        if self.hint:
-            text = f"{text.rstrip('.')}. Hint: {self.hint}"
-        return text
-
-    def __reduce__(self):  # keyword-only __init__: pickle through the fields
-        return _rebuild, (type(self), dict(self.__dict__))
-
-
-def _rebuild(cls: type, state: dict) -> ApiError:
-    error = cls.__new__(cls)
-    Exception.__init__(error, state.get("message", ""))
-    error.__dict__.update(state)
-    return error
-
-
-class AuthError(ApiError):
-    """Bad credentials, or the token endpoint refused to issue a token."""
-
-
-class QuotaExhausted(ApiError):
-    """Zoom daily limit, Zoho lock-out or our own daily budget: resumable, never retried."""
-
-    def __init__(self, message: str = "", *, retry_at: dt.datetime | None = None, **fields: Any):
-        self.retry_at = retry_at
-        super().__init__(message, **fields)
-
-
-class MalformedResponse(ApiError):
-    """The body is not the JSON we expect (raised after the retries for unparseable bodies)."""
-
-
-class RetriesExhausted(ApiError):
-    """429 / 5xx / timeouts / connection errors kept failing; `cause` names the last one."""
-
-
-def redact_secrets(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every secret value (4 characters or more) replaced by ***."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text
+# ConfigError, ApiError and its kinds, redact_secrets: sources/common/errors.py
 
 
 # --------------------------------------------------------------------------- rate limiting
@@ -666,6 +602,8 @@ class ApiClient:
         zoho_error = zoho and isinstance(body, dict) and str(body.get("status", "")).lower() == "error"
         cause = f"HTTP {status} {message}".strip()
 
+        if not zoho and status >= 400 and str(code) == ZOOM_MISSING_SCOPE_CODE:
+            return Fail(ApiError(message, status=status, code=code, hint=MISSING_SCOPE_HINT, **where))
         if status == 401:
             return Reauth(status, code, message)
         if zoho and (status == 429 or (zoho_error and _is_lockout(f"{code} {message}"))):

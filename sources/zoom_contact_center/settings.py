@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from sources.common.shaping import BOOL, INT, MONEY, TEXT, TS
+from sources.common.shaping import BOOL, FLOAT, INT, MONEY, TEXT, TS
 from sources.common.windowed import WindowRules
 from sources.common.windows import ZOOM_LOOKBACK_MONTHS
 
 PROVIDER = "zoom_contact_center"
-RESOURCES = ("voice_calls",)
-# the child tables are filled by the voice_calls resource: their names select it too
+# engagement_logs is off by default (events and notes: more requests, customer data)
+ALL_RESOURCES = ("voice_calls", "engagements", "engagement_logs")
+DEFAULT_RESOURCES = ("voice_calls", "engagements")
+RESOURCES = ALL_RESOURCES
+# the child tables are filled by their parent's resource: their names select it too
 TABLE_ALIASES = {
+    "engagement_queues": "engagements",
+    "engagement_users": "engagements",
+    "engagement_teams": "engagements",
+    "engagement_channels": "engagements",
+    "engagement_log_events": "engagement_logs",
+    "engagement_log_flows": "engagement_logs",
+    "engagement_log_dispositions": "engagement_logs",
+    "engagement_log_notes": "engagement_logs",
     "voice_call_queues": "voice_calls",
     "voice_call_agents": "voice_calls",
     "voice_call_flows": "voice_calls",
@@ -110,6 +121,8 @@ TOMBSTONE = "_tombstone"
 TOMBSTONE_POSITION = -1
 
 _CHILD = {"engagement_id": TEXT, "position": INT, "start_time": TS}
+CHILD_BASE = _CHILD
+CHILD_KEY = ["engagement_id", "position"]
 
 # array field of a voice call -> its child table
 OBJECT_LISTS = {"queues": "voice_call_queues", "agents": "voice_call_agents", "flows": "voice_call_flows"}
@@ -136,4 +149,79 @@ DETAIL_COLUMNS = {
 DETAIL_KEYS = {
     LEGS_TABLE: ["engagement_id", "position"],
     LEG_AGENTS_TABLE: ["engagement_id", "leg_position", "position"],
+}
+
+
+# ---------------------------------------------------------------- CX Analytics (engagements)
+# Both Heavy, one month per request, next_page_token (15 min); `timezone=UTC` is sent so every
+# time comes back in UTC. The definition gives durations in milliseconds ("number"): the
+# columns keep that unit and say it (`duration` -> `duration_ms`); counts are integers.
+DATASET_PATH = "/contact_center/analytics/dataset/historical/engagement"
+LOG_PATH = "/contact_center/analytics/log/historical/engagement"
+DATASET_ITEMS = "engagements"
+LOG_ITEMS = "engagement_logs"
+ANALYTICS_PAGE_SIZE = 100  # the definition's maximum (default 30)
+TIMEZONE = "UTC"
+# the log filters by start time under other names than the dataset's from/to
+LOG_RANGE = ("start_time_from", "start_time_to")
+# the missing-scope answer names it; both endpoints need it
+REPORT_SCOPE = "contact_center_report:read:admin"
+
+MS_FIELDS = ("duration", "handle_duration", "conversation_duration", "hold_duration", "warm_transfer_duration",
+             "warm_conference_duration", "conference_duration", "wrap_up_duration")
+COUNT_FIELDS = ("hold_count", "warm_transfer_initiated_count", "warm_transfer_completed_count",
+                "direct_transfer_count", "transfer_initiated_count", "transfer_completed_count",
+                "warm_conference_count", "conference_count", "abandoned_count", "voicemail_count")
+_METRICS = {**{f"{name}_ms": FLOAT for name in MS_FIELDS}, **{name: INT for name in COUNT_FIELDS}}
+
+ENGAGEMENT_COLUMNS = {
+    "engagement_id": TEXT,
+    "direction": TEXT,
+    "start_time": TS,
+    "end_time": TS,
+    "enter_channel": TEXT,
+    "enter_channel_source": TEXT,
+    "caller_id": TEXT,
+    "dnis": TEXT,
+    "ani": TEXT,
+    "consumer_name": TEXT,
+    "consumer_email": TEXT,
+    **{k: v for k, v in _METRICS.items() if k != "voicemail_count"},
+    **COMMON,
+}
+ENGAGEMENT_LOG_COLUMNS = {
+    "engagement_id": TEXT,
+    "direction": TEXT,
+    "start_time": TS,
+    "end_time": TS,
+    "enter_channel": TEXT,
+    "enter_channel_source": TEXT,
+    "caller_id": TEXT,
+    "ani_from": TEXT,
+    "dnis_to": TEXT,
+    "consumer_name": TEXT,
+    "consumer_email": TEXT,
+    "consumer_number": TEXT,
+    "blocked": BOOL,
+    "survey_id": TEXT,
+    **{k: v for k, v in _METRICS.items()
+       if k not in ("handle_duration_ms", "conversation_duration_ms", "wrap_up_duration_ms", "abandoned_count")},
+    **COMMON,
+}
+# customer data: dropped unless [sources.zoom_contact_center] load_notes = true
+NOTE_FIELDS = ("transcript_url",)
+NOTE_CONTENT = "note_content"
+
+# array field -> (child table, its columns); rows keyed engagement_id + position
+ENGAGEMENT_LISTS = {
+    "queues": ("engagement_queues", {"queue_id": TEXT, "queue_name": TEXT}),
+    "users": ("engagement_users", {"user_id": TEXT, "user_name": TEXT}),
+    "teams": ("engagement_teams", {"team_id": TEXT, "team_name": TEXT}),
+    "channels": ("engagement_channels", {"channel": TEXT, "channel_source": TEXT}),
+}
+LOG_LISTS = {
+    "events": ("engagement_log_events", {"event_id": TEXT, "event_name": TEXT}),
+    "flows": ("engagement_log_flows", {"flow_id": TEXT, "flow_name": TEXT}),
+    "dispositions": ("engagement_log_dispositions", {"disposition_id": TEXT, "disposition_name": TEXT}),
+    "notes": ("engagement_log_notes", {"note_id": TEXT, "user_id": TEXT, NOTE_CONTENT: TEXT}),
 }

@@ -256,3 +256,6 @@ USER_CALL_HISTORY = UserSync(
                   USER_CALL_ELEMENT_COLUMNS),
     ),
 )
+
+# (list, its details, the user sync) of each family
+FAMILIES = ((CALL_LOGS, CALL_LOG_DETAILS, USER_CALL_LOGS), (CALL_HISTORY, CALL_HISTORY_DETAILS, USER_CALL_HISTORY))

@@ -48,6 +48,18 @@ NOTES = {
     ("zoom_contact_center", "voice_call_legs", "engagement_id"): "**key** with position; -> voice_calls",
     ("zoom_contact_center", "voice_call_leg_agents", "engagement_id"):
         "**key** with leg_position, position; -> voice_call_legs",
+    ("zoom_contact_center", "engagements", "engagement_id"):
+        "**key** (one engagement); = voice_calls.engagement_id",
+    ("zoom_contact_center", "engagement_logs", "engagement_id"):
+        "**key** (one engagement); = engagements.engagement_id",
+    ("zoom_contact_center", "engagement_queues", "engagement_id"): "**key** with position; -> engagements",
+    ("zoom_contact_center", "engagement_users", "engagement_id"): "**key** with position; -> engagements",
+    ("zoom_contact_center", "engagement_teams", "engagement_id"): "**key** with position; -> engagements",
+    ("zoom_contact_center", "engagement_channels", "engagement_id"): "**key** with position; -> engagements",
+    ("zoom_contact_center", "engagement_log_events", "engagement_id"): "**key** with position; -> engagement_logs",
+    ("zoom_contact_center", "engagement_log_flows", "engagement_id"): "**key** with position; -> engagement_logs",
+    ("zoom_contact_center", "engagement_log_dispositions", "engagement_id"): "**key** with position; -> engagement_logs",
+    ("zoom_contact_center", "engagement_log_notes", "engagement_id"): "**key** with position; -> engagement_logs",
     ("zoho_voice", "call_logs", "logid"): "**key** (one call)",
 }
 

@@ -90,7 +90,8 @@ def test_voice_calls_the_pipeline_reads_follow_the_definition(sb, recorded, tmp_
     client, recorder = recorded
     now = sb.clock.now()
     # the nightly first load (two month windows, small pages), then a filtered backfill
-    _load(sb, client, tmp_path, "summary", start_date=(now - dt.timedelta(days=45)).isoformat(), page_size=13)
+    _load(sb, client, tmp_path, "summary", start_date=(now - dt.timedelta(days=45)).isoformat(), page_size=13,
+          resources=["voice_calls"])
     assert _items(recorder.answers, "voice_calls") > 1200
     assert _problems(recorder.answers) == Counter()
     queues = sorted(q[0] for q in sb.cc.queues)[:2]
@@ -98,7 +99,7 @@ def test_voice_calls_the_pipeline_reads_follow_the_definition(sb, recorded, tmp_
     _load(sb, client, tmp_path, "filtered", start_date=(now - dt.timedelta(days=30)).isoformat(),
           end_date=now.isoformat(), direction="inbound", distribution="acd", cc_queue_ids=queues, user_ids=agents,
           types=["external_call", "external_conference_call"], number_types=["virtual_service_number", "byoc_number"],
-          country_iso_codes=["US", "GB", "CA"], page_size=7)
+          country_iso_codes=["US", "GB", "CA"], page_size=7, resources=["voice_calls"])
     answers = recorder.answers
     assert {path for path, _, _ in answers} == {VOICE_CALLS}
     assert len(answers) > 100
@@ -110,7 +111,7 @@ def test_detail_view_the_pipeline_reads_follows_the_definition(sb, recorded, tmp
     client, recorder = recorded
     start = (sb.clock.now() - dt.timedelta(days=40)).isoformat()
     counts = _load(sb, client, tmp_path, "detail", start_date=start, page_size=17, view_type="detail",
-                   detail_account_id=sb.config.zoom_account_id)
+                   detail_account_id=sb.config.zoom_account_id, resources=["voice_calls"])
     answers = recorder.answers
     assert {path for path, _, _ in answers} == {ACCOUNT_VOICE_CALLS}
     assert all(query["view_type"] == "detail" for _, query, _ in answers)
@@ -119,8 +120,21 @@ def test_detail_view_the_pipeline_reads_follows_the_definition(sb, recorded, tmp
     assert _problems(answers) == Counter()
 
 
+def test_engagements_the_pipeline_reads_follow_the_definition(sb, recorded, tmp_path):
+    client, recorder = recorded
+    start = (sb.clock.now() - dt.timedelta(days=45)).isoformat()
+    counts = _load(sb, client, tmp_path, "engagements", start_date=start, page_size=11,
+                   resources=["engagements", "engagement_logs"])
+    answers = recorder.answers
+    assert {path for path, _, _ in answers} == {DATASET, LOG}
+    assert all(query["timezone"] == "UTC" for _, query, _ in answers)
+    assert counts["engagements"] == _items([a for a in answers if a[0] == DATASET], "engagements") > 1000
+    assert counts["engagement_logs"] == _items([a for a in answers if a[0] == LOG], "engagement_logs")
+    assert _problems(answers) == Counter()
+
+
 def _pages(client: ApiClient, path: str, params: dict) -> None:
-    """Read every page of one query (the analytics routes: the pipeline's resources come later)."""
+    """Read every page of one query (with filters and zones the pipeline does not send)."""
     token = None
     while True:
         body = client.get(path, {**params, **({"next_page_token": token} if token else {})}, label="heavy")

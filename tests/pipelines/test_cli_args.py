@@ -161,7 +161,7 @@ BAD_SETTINGS = [  # env var, value, what the message must name besides the env v
     ("SOURCES__ZOOM__BASE_URL", "api.zoom.us/v2", "base_url", "https://api.zoom.us/v2"),
     ("SOURCES__ZOHO_VOICE__TOKEN_URL", "accounts.zoho.com/oauth/v2/token", "token_url", "https://accounts.zoho.com"),
     ("SOURCES__ZOOM_PHONE__RESOURCES", '["call_logs",', "resources", '["a", "b"] or a,b'),
-    ("SOURCES__ZOOM_CONTACT_CENTER__RESOURCES", "voice_calls,calls", "resources", "choose from ['voice_calls']"),
+    ("SOURCES__ZOOM_CONTACT_CENTER__RESOURCES", "voice_calls,calls", "resources", "choose from ['voice_calls', 'engagements', 'engagement_logs']"),
     ("PIPELINE__SOURCES", '["zoom_phone", "teams"]', "sources", 'e.g. ["zoom_phone", "zoho_voice"]'),
     ("PIPELINE__SOURCES", "zoom_phone,[", "sources", 'e.g. ["zoom_phone", "zoho_voice"]'),
     ("PIPELINE__DATASETS", "zoom_phone", "datasets", "zoom_phone=calls_zoom"),

@@ -37,6 +37,21 @@ def test_demo_prints_nonzero_counts_and_the_call_flow(tmp_path):
             "zoom_contact_center.voice_calls", "zoho_voice.call_logs"} <= set(tables)
     assert "Marketing Hotline call" in out and re.search(r"^  answered by \w+", out, re.M)
     assert "rate limits are raised" in out
+    # the Contact Center engagements are loaded too: one line per queue of the busiest day
+    assert {"zoom_contact_center.engagements", "zoom_contact_center.engagement_queues"} <= set(tables)
+    day = re.search(r"^Contact Center queues on the busiest day, (\S+) ", out, re.M)
+    shown = re.findall(r"^  (.+?)\s+offered\s+(\d+)\s+abandoned\s+(\d+)\s+service level\s+([\d.]+)%", out, re.M)
+    assert day and shown, out
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        busiest = con.execute("SELECT day FROM analytics.cc_queue_daily GROUP BY day "
+                              "ORDER BY SUM(offered) DESC, day DESC LIMIT 1").fetchone()[0]
+        rows = con.execute("SELECT queue_name, offered, abandoned, service_level FROM analytics.cc_queue_daily "
+                           "WHERE day = ? ORDER BY offered DESC, queue_name", [busiest]).fetchall()
+    assert day.group(1) == str(busiest)
+    assert [(q.strip(), int(o), int(a), float(sl)) for q, o, a, sl in shown] == [
+        (q, o, a, round(100 * sl, 1)) for q, o, a, sl in rows]
     assert f"duckdb {path}" in out or "duckdb demo.duckdb" in out
 
     # running it again replaces its own file; a foreign file is refused
@@ -45,7 +60,6 @@ def test_demo_prints_nonzero_counts_and_the_call_flow(tmp_path):
     fresh_demo_warehouse(path, tmp_path / "pl")
     assert not path.exists()
     foreign = tmp_path / "mine.duckdb"
-    import duckdb
 
     duckdb.connect(str(foreign)).execute("CREATE TABLE precious AS SELECT 1 AS x").close()
     refused = cli(["demo", "--path", str(foreign)], env)

@@ -19,7 +19,8 @@ SOURCES = ["zoom_phone", "zoom_contact_center", "zoho_voice"]
 LAG = dt.timedelta(days=2)
 # the list tables a nightly run re-reads, with their cursor column
 REREAD = {("zoom_phone", "call_logs"): "date_time", ("zoom_phone", "call_history"): "start_time",
-          ("zoom_contact_center", "voice_calls"): "start_time", ("zoho_voice", "call_logs"): "start_time"}
+          ("zoom_contact_center", "voice_calls"): "start_time", ("zoom_contact_center", "engagements"): "start_time",
+          ("zoho_voice", "call_logs"): "start_time"}
 CC = "GET /contact_center/voice_calls"
 
 

@@ -10,7 +10,7 @@ import pytest
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from sources.common.config import build_zoho_client
-from sources.common.http import ApiError, ConfigError, QuotaExhausted
+from sources.common.errors import ApiError, ConfigError, QuotaExhausted
 from sources.common.windows import to_utc
 from sources.zoho_voice import settings, zoho_voice
 from sources.zoho_voice.helpers import iter_window_logs

@@ -9,7 +9,7 @@ import dlt
 import pytest
 
 from sandbox import Sandbox
-from sources.common.http import ConfigError
+from sources.common.errors import ConfigError
 from sources.zoom_contact_center import zoom_contact_center
 from sources.zoom_contact_center.helpers import page_tables, with_child_table_hints
 from tests.zoom_contact_center.support import (

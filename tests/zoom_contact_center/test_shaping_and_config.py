@@ -7,7 +7,7 @@ import psycopg2
 import pytest
 
 from sources.common.config import build_zoom_client
-from sources.common.http import ConfigError
+from sources.common.errors import ConfigError
 from sources.zoom_contact_center import zoom_contact_center
 from sources.zoom_contact_center.helpers import filter_queries, page_tables, with_child_table_hints
 from tests.zoom_contact_center.support import CHILD_SELECT, TABLES, days_ago, load, query
