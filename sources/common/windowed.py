@@ -45,8 +45,9 @@ class Progress:
     """The progress boundaries of one command: each extract reads at most `days` of a list.
 
     `more`: the lists that stopped at a boundary in the last extract (the runner loads and goes
-    on). Resources that read no windowed list (user syncs) run in the first part only. `backfill_resume`: {list: where it stopped} for a backfill, which keeps no state. `stop`:
-    past a limit of the run, a list ends its part at the end of the window it is reading."""
+    on). Resources that read no windowed list (user syncs) run in the first part only.
+    `backfill_resume`: {list: where it stopped} for a backfill, which keeps no state. `stop`: past
+    a limit of the run, a list ends its part at the end of the window it is reading."""
 
     days: float | None = DEFAULT_PROGRESS_DAYS
     part: int = 1  # the part of the command being extracted

@@ -222,3 +222,22 @@ def test_a_backfill_loads_in_parts_and_leaves_the_nightly_state_alone(source, ti
     assert run_inprocess(clean, [source], sb.clock, command="backfill", start=start, end=end)[source].outcome == "ok"
     assert content(wh, source) == content(clean, source)
     assert snapshot(wh, [source])[f"{source}.{resource}"]
+
+
+@pytest.mark.parametrize(("args", "env", "named"), [
+    (["--max-duration", "soon"], {}, "--max-duration: cannot read 'soon' as a duration"),
+    ([], {"PIPELINE__MAX_REQUESTS": "lots"}, "PIPELINE__MAX_REQUESTS"),
+    ([], {"PIPELINE__PROGRESS_DAYS": "a month"}, "PIPELINE__PROGRESS_DAYS"),
+])
+def test_a_bad_time_box_or_part_size_exits_2_before_any_request(args, env, named, tiny_sandbox, make_wh,
+                                                                monkeypatch):
+    from pipelines.errors import EXIT_USAGE
+
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    wh = make_wh("w")
+    code, text = run_cli(["run", "--source", "zoho_voice", "--duckdb-path", wh.location,
+                          "--pipelines-dir", str(wh.pipelines_dir), *args], tiny_sandbox.clock)
+    assert code == EXIT_USAGE, text
+    assert named in text
+    assert sum(tiny_sandbox.requests.values()) == 0
