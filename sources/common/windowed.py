@@ -37,7 +37,7 @@ RESUME_KEY = "resume_from"  # resource state: where the last part of a long rang
 # 100k-call six-month first load, two parts cost +20-30 % and seven +50 %. The default keeps a
 # six-month first load (and any nightly run) one part, so bench is unchanged; accounts whose first
 # load takes hours (rate limits, not CPU) set fewer days: `[pipeline] progress_days`
-DEFAULT_PROGRESS_DAYS = 184.0
+DEFAULT_PROGRESS_DAYS = 31.0
 
 
 @dataclass
