@@ -45,6 +45,7 @@ from pipelines.warehouse import (
     warehouse_from_config,
 )
 from sources.common.args import list_value
+from sources.common.config import env_var
 
 PROG = "callpipe"
 SOURCE_LIST = ", ".join(SOURCES)
@@ -103,6 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
                              "[sources.zoho_voice]) or a name of [accounts.zoom.NAME] / [accounts.zoho_voice.NAME]")
     common.add_argument("-v", "--verbose", action="store_true", help="full tracebacks and INFO logs")
 
+    limits = argparse.ArgumentParser(add_help=False)
+    box = limits.add_argument_group("time box (resumable: the next run continues where this one stopped)")
+    box.add_argument("--max-duration", metavar="TIME",
+                     help="stop at the next progress boundary after this long, e.g. 2h, 90m "
+                          "([pipeline] max_duration); loads what was read and exits 5")
+    box.add_argument("--max-requests", metavar="N",
+                     help="stop at the next progress boundary after N API requests ([pipeline] max_requests)")
+
     parser = Parser(
         prog=PROG,
         description="Load telephony call records (Zoom Phone, Zoom Contact Center, Zoho Voice) into "
@@ -114,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     run = sub.add_parser(
-        "run", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
+        "run", parents=[common, limits], formatter_class=argparse.RawDescriptionHelpFormatter,
         help="the nightly job: incremental load of every enabled source",
         description="Incremental load of every enabled source ([pipeline] sources, default all), each as its "
                     "own dlt pipeline: one failing source does not stop the others. Prints one summary line "
@@ -128,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "configured rate limits, then exit without loading")
 
     backfill = sub.add_parser(
-        "backfill", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
+        "backfill", parents=[common, limits], formatter_class=argparse.RawDescriptionHelpFormatter,
         help="load a closed date range of one source (nightly cursors untouched)",
         description="Load [--start, --end] of one source into the same tables (merge: re-running adds no "
                     "rows). The nightly cursor is left where it was. A plain date as --end includes that "
@@ -255,6 +264,29 @@ def enabled_sources(selected: list[str]) -> list[str]:
     return names
 
 
+def run_limits(args: argparse.Namespace) -> Any:
+    """--max-duration / --max-requests, else [pipeline] max_duration / max_requests; None when neither."""
+    from pipelines.dates import parse_duration
+    from pipelines.runner import RunLimits
+
+    duration = args.max_duration or config_value("pipeline.max_duration", None)
+    requests = args.max_requests or config_value("pipeline.max_requests", None)
+    if duration is None and requests is None:
+        return None
+    where = ("--max-duration" if args.max_duration else
+             f"[pipeline] max_duration (env {env_var('pipeline.max_duration')})")
+    seconds = parse_duration(duration, where) if duration is not None else None
+    count = None
+    if requests is not None:
+        text = str(requests).strip()
+        if not text.isdigit() or int(text) < 1:
+            where = ("--max-requests" if args.max_requests else
+                     f"[pipeline] max_requests (env {env_var('pipeline.max_requests')})")
+            raise UsageError(f"{where}: {text!r} is not a number of requests: type a whole number such as 5000")
+        count = int(text)
+    return RunLimits(max_seconds=seconds, max_requests=count)
+
+
 # ---------------------------------------------------------------------------- commands
 def cmd_run(args: argparse.Namespace, console: Console, clock: Any = None) -> int:
     from pipelines.runner import prepare_all, run_sources
@@ -263,7 +295,9 @@ def cmd_run(args: argparse.Namespace, console: Console, clock: Any = None) -> in
     check_writable(wh)
     names = enabled_sources(_flatten(args.source))
     pairs = plan_accounts(names, args.account)
-    jobs, failed, code = prepare_all([(SOURCES[n], {"account": a}) for n, a in pairs], "run", console, clock)
+    limits = run_limits(args)
+    jobs, failed, code = prepare_all([(SOURCES[n], {"account": a, "limits": limits}) for n, a in pairs], "run",
+                                     console, clock)
     if code == EXIT_USAGE:
         return code
     if args.plan:
@@ -302,8 +336,11 @@ def cmd_backfill(args: argparse.Namespace, console: Console, clock: Any = None) 
     wh = make_warehouse(args)
     check_writable(wh)
     pairs = plan_accounts([spec.name], args.account)
-    jobs, failed, code = prepare_all([(spec, {"resources": resources, "start": start, "end": end, "account": a})
-                                      for _, a in pairs], "backfill", console, clock)
+    limits = run_limits(args)
+    jobs, failed, code = prepare_all(
+        [(spec, {"resources": resources, "start": start, "end": end, "limits": limits, "account": a})
+         for _, a in pairs], "backfill", console, clock
+    )
     if code == EXIT_USAGE:
         return code
     if failed:

@@ -69,3 +69,18 @@ def check_range(
         notes.append(f"--end is in the future: loading up to now ({now:%Y-%m-%d %H:%M} UTC)")
         end = now
     return end, notes
+
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd]?)$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str | float | int, where: str) -> float:
+    """"2h", "90m", "45s", "1.5h", "1d" or a number of seconds -> seconds (> 0). `where` names the
+    option or config key (and its env var) in the error."""
+    match = _DURATION.match(str(text).strip().lower())
+    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)] if match else 0.0
+    if seconds <= 0:
+        raise UsageError(f"{where}: cannot read {str(text)!r} as a duration: type a number with a unit, "
+                         "e.g. 2h, 90m or 45s")
+    return seconds

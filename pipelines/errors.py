@@ -13,6 +13,7 @@ EXIT_FAILED = 1  # at least one source failed
 EXIT_USAGE = 2  # invalid arguments or configuration: nothing was requested
 EXIT_QUOTA = 3  # a source stopped on its daily quota / lock-out: resumable, rerun later
 EXIT_BUSY = 4  # a source was skipped because another run of it holds the lock
+EXIT_PARTIAL = 5  # a source stopped at --max-duration / --max-requests after loading what it read: resumable
 EXIT_AUDIT_DIFFERS = 6  # `callpipe audit`: the warehouse differs from the API on some days
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT): resumable
 EXIT_TERMINATED = 143  # SIGTERM (128 + 15), e.g. a scheduler's timeout or shutdown: resumable
@@ -23,15 +24,18 @@ EXIT_CODES = {
     EXIT_USAGE: "invalid arguments or configuration (nothing was requested)",
     EXIT_QUOTA: "a source stopped on its API quota (resumable: rerun after the time printed)",
     EXIT_BUSY: "a source is already being loaded by another process (run lock held)",
+    EXIT_PARTIAL: "a source stopped at --max-duration / --max-requests after loading what it read "
+                  "(resumable: the next run continues from there)",
     EXIT_AUDIT_DIFFERS: "audit: the warehouse differs from the API on some days (the table names them; "
                         "--repair loads them again)",
     EXIT_INTERRUPTED: "interrupted by Ctrl-C (resumable: the next run goes on from there)",
     EXIT_TERMINATED: "stopped by SIGTERM, e.g. a scheduler's timeout (resumable, like Ctrl-C)",
 }
 
-OK, FAILED, QUOTA, BUSY = "ok", "failed", "quota", "busy"
+OK, FAILED, QUOTA, BUSY, PARTIAL = "ok", "failed", "quota", "busy", "partial"
 INTERRUPTED = "interrupted"  # Ctrl-C or SIGTERM; also what a killed run is marked by the next one
-OUTCOME_EXIT = {OK: EXIT_OK, FAILED: EXIT_FAILED, QUOTA: EXIT_QUOTA, BUSY: EXIT_BUSY, INTERRUPTED: EXIT_INTERRUPTED}
+OUTCOME_EXIT = {OK: EXIT_OK, FAILED: EXIT_FAILED, QUOTA: EXIT_QUOTA, BUSY: EXIT_BUSY, PARTIAL: EXIT_PARTIAL,
+                INTERRUPTED: EXIT_INTERRUPTED}
 
 
 class Terminated(KeyboardInterrupt):
@@ -43,7 +47,7 @@ def interrupted_exit(exc: KeyboardInterrupt) -> int:
     return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
 # when several sources end differently, the most serious code wins
 _SEVERITY = [EXIT_TERMINATED, EXIT_INTERRUPTED, EXIT_USAGE, EXIT_FAILED, EXIT_AUDIT_DIFFERS, EXIT_BUSY, EXIT_QUOTA,
-             EXIT_OK]
+             EXIT_PARTIAL, EXIT_OK]
 
 
 class UsageError(ConfigError):

@@ -7,12 +7,19 @@
 here, before any request). `run_job` takes the run lock, finishes what an interrupted run
 left (pending load packages), then extract -> normalize -> load with the warehouse's loader
 format, records the run in the warehouse, and never raises: the outcome is in the result.
+
+A long range (a first load, a catch-up after days off, a backfill) is loaded in parts of at
+most `[pipeline] progress_days` per list (sources.common.windowed.Progress): each part is its
+own load package carrying the cursors as of its end, so a failure or a kill keeps every part
+loaded before it, and the next run starts at the last part's end. The check between two parts
+(`_next_part`) is the one place a run may stop early.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import inspect
+import itertools
 import logging
 import os
 import socket
@@ -39,6 +46,7 @@ from pipelines.errors import (
     INTERRUPTED,
     OK,
     OUTCOME_EXIT,
+    PARTIAL,
     QUOTA,
     ConfigError,
     QuotaExhausted,
@@ -53,9 +61,38 @@ from pipelines.registry import SourceSpec
 from pipelines.warehouse import Warehouse, quote_ident
 from sources.common import shaping
 from sources.common.args import source_arguments
+from sources.common.config import setting
 from sources.common.failures import ResourceFailures
+from sources.common.windowed import DEFAULT_PROGRESS_DAYS, Progress
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunLimits:
+    """`--max-duration` / `--max-requests` of one command, over all its sources: past either, a
+    source stops at its next progress boundary (a finished window or part), loads what it read
+    and ends `partial`; the next run goes on from there."""
+
+    max_seconds: float | None = None
+    max_requests: int | None = None
+    started: float = field(default_factory=time.monotonic)
+    requests_before: int = 0  # sent by the sources that ran before in this command
+
+    def reached(self, client: Any) -> str | None:
+        """Which limit is reached (a phrase), or None."""
+        if self.max_seconds is not None and time.monotonic() - self.started >= self.max_seconds:
+            return f"--max-duration {self.max_seconds:g}s reached"
+        if self.max_requests is not None:
+            sent = self.requests_before + total_requests(_client_stats(client))
+            if sent >= self.max_requests:
+                return f"--max-requests {self.max_requests} reached ({sent} sent)"
+        return None
+
+
+def total_requests(stats: dict[str, int]) -> int:
+    """HTTP requests sent: API attempts (incl. retries) plus token requests (client.stats())."""
+    return sum(n for k, n in stats.items() if not k.startswith("_")) + stats.get("_token", 0)
 
 
 @dataclass
@@ -69,6 +106,9 @@ class Job:
     end: dt.datetime | None = None
     options: dict[str, Any] = field(default_factory=dict)  # prepare() arguments, for fresh()
     failures: ResourceFailures | None = None  # resources that stopped alone (sources.common.failures)
+    progress: Progress | None = None  # how much of a long range one part reads (sources.common.windowed)
+    limits: RunLimits | None = None
+    stopped: str | None = None  # why the run stopped at a boundary before the end (a limit)
     account: Account | None = None  # None: the default account
     row_label: str | None = None  # the `source_account` of the rows it loads (None: not known)
 
@@ -89,10 +129,19 @@ class Job:
     def fresh(self) -> Job:
         """The same job built again: defaults that depend on "now" (six months back...) are
         computed when the source actually starts, not when the whole run was validated."""
-        fresh = prepare(self.spec, self.command, account=self.account, **self.options)
+        fresh = prepare(self.spec, self.command, **self.options)
         if self.options.get("client") is None:  # an injected client is reused as it is
             self.client.close()
         return fresh
+
+    def next_part(self) -> None:
+        """The source again, for the next part of a long range: same client, failures (a resource
+        that failed is not tried again) and progress (a backfill's boundaries)."""
+        self.progress.more.clear()
+        self.progress.part += 1
+        self.failures.new_part()
+        self.source = prepare(self.spec, self.command, **{**self.options, "client": self.client},
+                              failures=self.failures, progress=self.progress).source
 
 
 @dataclass
@@ -117,15 +166,16 @@ class SourceResult:
 
     @property
     def total_requests(self) -> int:
-        """HTTP requests sent: API attempts (incl. retries) plus token requests (client.stats())."""
-        return sum(n for k, n in self.requests.items() if not k.startswith("_")) + self.requests.get("_token", 0)
+        return total_requests(self.requests)
 
     def summary(self) -> str:
         """The line printed per source; after a successful load, one line per table under it."""
         retries = self.requests.get("_retries", 0)
         sent = f"{self.total_requests}" + (f" ({retries} retries)" if retries else "")
         head = f"{self.source:<20} {self.outcome.upper():<6} {self.seconds:7.1f}s  requests {sent:<6}"
-        if self.outcome == OK and self.tables:
+        if self.outcome == PARTIAL:
+            head = f"{head} {self.error}"
+        if self.outcome in (OK, PARTIAL) and self.tables:
             return "\n".join([f"{head} rows: {runs.describe_sums(self.tables)}",
                               *runs.describe_tables(self.tables, indent="    ")])
         if self.outcome == OK:  # the tables could not be counted: what was handed to the loader
@@ -149,13 +199,17 @@ def prepare(
     client: Any = None,
     client_overrides: dict[str, Any] | None = None,
     source_kwargs: dict[str, Any] | None = None,
+    limits: RunLimits | None = None,
+    failures: ResourceFailures | None = None,
+    progress: Progress | None = None,
     account: Account | None = None,
 ) -> Job:
     """Build the client and the dlt source of `account` (None: the default one). Raises
-    ConfigError (exit 2) on bad settings/arguments."""
-    options = dict(resources=resources, start=start, end=end, clock=clock, client=client,
-                   client_overrides=client_overrides, source_kwargs=source_kwargs)
+    ConfigError (exit 2) on bad settings/arguments. `failures` and `progress` are given for the
+    next part of a run (Job.next_part)."""
     account = account or Account(PROVIDERS[spec.provider])
+    options = dict(resources=resources, start=start, end=end, clock=clock, client=client,
+                   client_overrides=client_overrides, source_kwargs=source_kwargs, limits=limits, account=account)
     function = spec.function()
     if client is None:
         client = spec.build_client(clock, account.name, **(client_overrides or {}))
@@ -170,20 +224,28 @@ def prepare(
         kwargs["end_date"] = iso(end)
     if clock is not None:
         kwargs["clock"] = clock
-    failures = ResourceFailures(spec.name)
-    if "failures" in inspect.signature(function).parameters:
+    failures = failures if failures is not None else ResourceFailures(spec.name)
+    parameters = inspect.signature(function).parameters
+    if "failures" in parameters:
         kwargs["failures"] = failures
     try:
+        if progress is None:
+            progress = Progress(setting("pipeline.progress_days", DEFAULT_PROGRESS_DAYS, cast=float, minimum=0,
+                                        what="days of a list loaded per part of a long run (0: no parts)"))
+            if limits is not None:
+                progress.stop = lambda: limits.reached(client)
+        if "progress" in parameters:
+            kwargs["progress"] = progress
         kwargs = {**source_arguments(spec.name, function, {**kwargs, "client": client},
                                      account.args_sections(spec.name)), **kwargs}
         source = shaping.keyed_by_account(shaping.fit_pages(function(client=client, **kwargs)))
     except BaseException:
         client.close()
         raise
-    label = kwargs.get("account_name", inspect.signature(function).parameters.get("account_name"))
+    label = kwargs.get("account_name", parameters.get("account_name"))
     label = label.default if isinstance(label, inspect.Parameter) else label
-    return Job(spec, command, source, client, resources, start, end, options, failures, account,
-               label if isinstance(label, str) else None)
+    return Job(spec, command, source, client, resources, start, end, options, failures, progress, limits,
+               account=account, row_label=label if isinstance(label, str) else None)
 
 
 def _client_stats(client: Any) -> dict[str, int]:
@@ -258,27 +320,37 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
         what = job.command
         if job.start or job.end:
             what += f" {iso(job.start) or '...'} .. {iso(job.end) or 'now'}"
-        selected = list(job.source.selected_resources)
-        console.step(title, f"extract ({what}; {len(selected)} resources: {', '.join(selected)})")
-        extracted = pipeline.extract(job.source, loader_file_format=wh.loader_file_format)
-        console.step(title, "normalize")
-        norm = pipeline.normalize()
-        if norm is not None:
-            result.rows = {t: int(n) for t, n in (norm.row_counts or {}).items() if not t.startswith("_dlt")}
-        with wh.db_lock(on_wait=on_wait):
-            console.step(title, f"load into {wh.describe()} ({wh.loader_file_format})")
-            info = pipeline.load(workers=_load_workers())
-            if info is not None:
-                info.raise_on_failed_jobs()
-                result.load_ids.extend(info.loads_ids)
-            if before is not None:
+        unchanged: dict[str, int] = {}
+        for part in itertools.count(1):
+            selected = list(job.source.selected_resources)
+            step = f"part {part}: " if part > 1 else ""
+            console.step(title, f"{step}extract ({what}; {len(selected)} resources: {', '.join(selected)})")
+            extracted = pipeline.extract(job.source, loader_file_format=wh.loader_file_format)
+            for table, n in runs.unchanged_rows(extracted, job.source).items():
+                unchanged[table] = unchanged.get(table, 0) + n
+            console.step(title, f"{step}normalize")
+            norm = pipeline.normalize()
+            for table, n in ((norm.row_counts or {}) if norm is not None else {}).items():
+                if not table.startswith("_dlt"):
+                    result.rows[table] = result.rows.get(table, 0) + int(n)
+            with wh.db_lock(on_wait=on_wait):
+                console.step(title, f"{step}load into {wh.describe()} ({wh.loader_file_format})")
+                info = pipeline.load(workers=_load_workers())
+                if info is not None:
+                    info.raise_on_failed_jobs()
+                    result.load_ids.extend(info.loads_ids)
+            if not _next_part(job, console):
+                break
+        if before is not None:
+            with wh.db_lock(on_wait=on_wait):
                 result.tables = _safe(console, "count the rows of this run", lambda: runs.table_counts(
-                    wh, wh.dataset(name), before, result.load_ids, runs.unchanged_rows(extracted, job.source),
-                    job.row_label)) or {}
+                    wh, wh.dataset(name), before, result.load_ids, unchanged, job.row_label)) or {}
         if job.failures:  # the other resources loaded; the run still failed
             loaded = ", ".join(f"{t} {n}" for t, n in sorted(result.rows.items())) or "no new rows"
             result.outcome = FAILED
             result.error = wh.redact(f"{job.failures.describe()} (the other resources loaded: {loaded})")
+        elif job.stopped:
+            result.outcome, result.error = PARTIAL, job.stopped
     except BaseException as exc:  # noqa: BLE001 - every failure becomes this source's outcome
         # Ctrl-C / SIGTERM stop the whole command, even when dlt wrapped them in PipelineStepFailed
         stop = next((e for e in chain(exc) if isinstance(e, KeyboardInterrupt)), None)
@@ -310,6 +382,22 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
         finally:
             lock.release()
     return result
+
+
+def _next_part(job: Job, console: Console) -> bool:
+    """After a part was loaded: True (and the source made again) when a list stopped at a progress
+    boundary. The one place between two clean boundaries: a run that stops early stops here."""
+    if job.progress is None or not job.progress.more:
+        return False
+    lists = ", ".join(sorted(job.progress.more))
+    reason = job.limits.reached(job.client) if job.limits else None
+    if reason:
+        job.stopped = (f"{reason}: stopped at a progress boundary of {lists} after loading what it read "
+                       "-- resumable: the next run continues from there")
+        return False
+    console.step(job.title, f"loaded up to a progress boundary ({lists}); reading the next part")
+    job.next_part()
+    return True
 
 
 def _unfinished_runs(wh: Warehouse, source: str, account: str | None) -> list[dict[str, Any]]:
@@ -453,6 +541,8 @@ def run_sources(wh: Warehouse, jobs: list[Job], console: Console, *, refresh_vie
         account = job.account or Account(PROVIDERS[job.spec.provider])
         groups.setdefault((account.provider, account.name), []).append(job)
     at_once = min(at_once or accounts_at_once(), len(groups)) or 1
+    if any(job.limits is not None and job.limits.max_requests is not None for job in jobs):
+        at_once = 1  # --max-requests counts every request of the command: accounts one after the other
     results: list[SourceResult] = []
 
     def run_group(group: list[Job], first: bool) -> None:
@@ -463,6 +553,8 @@ def run_sources(wh: Warehouse, jobs: list[Job], console: Console, *, refresh_vie
                 except Exception as exc:  # noqa: BLE001 - keep the validated one
                     console.note(f"warning: {job.title}: could not rebuild the source ({describe(exc)})")
             result = run_job(wh, job, console)
+            if job.limits is not None:  # a time box covers the whole command
+                job.limits.requests_before += result.total_requests
             results.append(result)
             console.print(result.summary())
 
@@ -471,7 +563,7 @@ def run_sources(wh: Warehouse, jobs: list[Job], console: Console, *, refresh_vie
             run_group(group, number == 0)
     else:
         _side_by_side([lambda g=g: run_group(g, True) for g in groups.values()], at_once)
-    if refresh_views and any(r.outcome == OK for r in results):
+    if refresh_views and any(r.outcome in (OK, PARTIAL) for r in results):
         refresh_analytics(wh, console)
     code = combine_exit_codes([r.exit_code for r in results])
     bad = [r for r in results if r.outcome != OK]

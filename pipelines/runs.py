@@ -2,8 +2,8 @@
 
 It lives in the warehouse, next to dlt's own state, so `callpipe status` works on a fresh
 machine. A row is written when a run starts (`running`) and updated when it ends (`ok`,
-`failed`, `quota`); a run killed before its end is marked `interrupted` by the next run of
-the same source (which finds the dead holder in the run lock file).
+`failed`, `quota`, `partial`: stopped at its time box); a run killed before its end is marked
+`interrupted` by the next run of the same source (which finds the dead holder in the run lock file).
 
 Row figures per table (`table_counts`), what a user asks of a run: `new` rows (the table grew by
 that many), `updated` rows (rows that were there and this run wrote again), `unchanged` rows

@@ -109,6 +109,11 @@ class ResourceFailures:
 
         return guarded
 
+    def new_part(self) -> None:
+        """The next part of a long run (pipelines.runner): a failing group puts back the state as
+        of the start of that part; a group that failed before stays stopped."""
+        self._saved.clear()
+
     def _fail(self, members: tuple[str, ...], resource: str, error: ApiError) -> None:
         self._failed.add(members)
         failure = ResourceFailure(resource, error, self.hint(resource, error))

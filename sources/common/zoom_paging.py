@@ -1,33 +1,22 @@
-"""Zoom `next_page_token` paging over one date window.
+"""Zoom list pages over one date window, on `paging.ZoomTokenPaginator`.
 
-Zoom quirks handled here once, for every Zoom list endpoint:
-- the last page may still carry a `next_page_token` and lead to an empty page:
-  stop on an empty page or once `total_records` items were seen;
-- a `next_page_token` expires after 15 minutes: restart the window from its first
-  page and skip the items already yielded (by key), so nothing is duplicated;
-- a record without its key fails the run (it could not be merged), naming the
-  endpoint and the window.
+Zoom's quirks are handled by the paginator (empty last page, `total_records`, a page token
+that expired: the window is read again from its first page and the caller drops the items it
+already has); here: the window's `from`/`to`, the array to read (current shape, then legacy),
+and a record without its key fails the run (it could not be merged), naming the endpoint and
+the window.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from sources.common.http import ApiClient, ApiError
+from sources.common.http import ApiClient
+from sources.common.paging import PageRequest, ZoomTokenPaginator, paginate
 from sources.common.shaping import InvalidRecord, require_key
 from sources.common.windows import describe, zoom_range
-
-log = logging.getLogger(__name__)
-
-MAX_WINDOW_RESTARTS = 3
-
-
-def is_expired_page_token(error: ApiError) -> bool:
-    text = (error.message or "").lower()
-    return error.status in (400, 404) and ("page token" in text or "next_page_token" in text)
 
 
 def pick_array(body: dict[str, Any], items_keys: Sequence[str]) -> tuple[str | None, list[dict[str, Any]]]:
@@ -57,7 +46,7 @@ def iter_window_pages(
     items_keys: Sequence[str],
     key: str,
     window: tuple[dt.datetime, dt.datetime],
-    params: dict[str, Any] | list[tuple[str, Any]] | None = None,
+    params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
     page_size: int = 300,
     label: str = "heavy",
     key_aliases: Mapping[str, str] | None = None,
@@ -66,41 +55,21 @@ def iter_window_pages(
     """Yield the non-empty pages of items of one window, each item checked for `key`.
 
     `key_aliases`: {array: its items' name for `key`} for arrays that spell it differently; their
-    items are yielded under `key`. `range_params`: the endpoint's names for `from` and `to`."""
+    items are yielded under `key`. `range_params`: the endpoint's names for `from` and `to`. After
+    a restart (expired page token) items come again: the caller drops the ones it has
+    (sources.common.windowed does)."""
     where = f"GET {path} {describe(window)}"
-    base = list(params.items()) if isinstance(params, dict) else list(params or [])
+    query = list(params.items()) if isinstance(params, Mapping) else list(params or [])
     bounds = zoom_range(*window)
-    base += [(range_params[0], bounds["from"]), (range_params[1], bounds["to"]), ("page_size", page_size)]
-    seen: set[str] = set()
-    restarts = 0
-    token: str | None = None
-    while True:
-        query = base + ([("next_page_token", token)] if token else [])
-        try:
-            body = client.get(path, query, label=label, endpoint=path)
-        except ApiError as error:
-            if token and is_expired_page_token(error) and restarts < MAX_WINDOW_RESTARTS:
-                restarts += 1
-                log.warning("%s: page token expired; restarting the window (%d)", where, restarts)
-                token = None
-                continue
-            error.add_note(f"while reading {where}")
-            raise
-        if not body:
-            return
-        array, items = pick_array(body, items_keys)
-        items = with_key(items, key, (key_aliases or {}).get(array or ""))
-        fresh = []
-        for item in items:
-            item_key = str(require_key(item, key, where))
-            if item_key not in seen:
-                seen.add(item_key)
-                fresh.append(item)
-        if fresh:
-            yield fresh
-        token = body.get("next_page_token") or None
-        total = body.get("total_records")
-        if not items or not token:
-            return
-        if isinstance(total, int) and len(seen) >= total:
-            return
+    query += [(range_params[0], bounds["from"]), (range_params[1], bounds["to"])]
+    request = PageRequest(path, query, label=label, where=where)
+
+    def items(body: dict[str, Any]) -> list[dict[str, Any]]:
+        array, found = pick_array(body, items_keys)
+        return with_key(found, key, (key_aliases or {}).get(array or ""))
+
+    for _, page in paginate(client, request, ZoomTokenPaginator(page_size), items):
+        for item in page:
+            require_key(item, key, where)
+        if page:
+            yield page

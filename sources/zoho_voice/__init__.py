@@ -13,11 +13,12 @@ import dlt
 import pyarrow as pa
 
 from sources.common.args import check_common, check_range, date_arg, list_arg, resources_arg
-from sources.common.changes import nightly_filter
+from sources.common.clock import Clock
 from sources.common.config import build_zoho_client
 from sources.common.http import ApiClient
 from sources.common.shaping import flatten, rows_to_arrow
-from sources.common.windows import month_windows, to_utc
+from sources.common.windowed import Progress, Window, windowed_pages
+from sources.common.windows import to_utc
 
 from . import settings
 from .helpers import check_date_format, filter_params, iter_window_logs
@@ -44,8 +45,9 @@ def zoho_voice(
     is_voicemail: bool | None = None,
     is_recording: bool | None = None,
     date_format: str = settings.DATE_FORMAT,
-    client: Any = None,
-    clock: Any = None,
+    client: ApiClient | None = None,
+    clock: Clock | None = None,
+    progress: Progress | None = None,
 ) -> Any:
     """Zoho Voice call logs, incremental on `start_time` (trailing `lag_days` re-read each run).
 
@@ -76,38 +78,31 @@ def zoho_voice(
     )
     return dlt.resource(
         call_logs, name="call_logs", primary_key="logid", write_disposition="merge"
-    )(client, clock, account_name, int(page_size), params, date_format, cursor)
+    )(client, clock, account_name, int(page_size), params, date_format, progress, cursor)
 
 
 def call_logs(
     client: ApiClient,
-    clock: Any,
+    clock: Clock,
     account_name: str,
     page_size: int,
     params: Sequence[tuple[str, str]],
     date_format: str,
+    progress: Progress | None,
     start_time: dlt.sources.incremental[dt.datetime],
 ) -> Iterator[pa.Table]:
-    """One Arrow table per page of GET /rest/json/zv/logs, windows up to now minus a settle margin."""
-    now = to_utc(clock.now())
-    start = to_utc(start_time.start_value)
-    end = now - settings.SETTLE
-    if start_time.end_value is not None:
-        end = min(end, to_utc(start_time.end_value))
-    changes = nightly_filter(start_time, start, now)
-    seen: set[str] = set()
-    for window in month_windows(start, end, settings.WINDOW_DAYS):
-        for page in iter_window_logs(
-            client, window, seen=seen, page_size=page_size, params=list(params), date_format=date_format
-        ):
-            rows = []
-            for raw in page:
-                logid = str(raw["logid"]).strip()
-                if changes is not None and not changes.changed(logid, raw, raw.get("start_time")):
-                    continue
-                row = flatten(raw, settings.NESTED)
-                row["duration_s"] = row.get("duration")
-                rows.append(row)
-            if rows:
-                yield rows_to_arrow(rows, settings.COLUMNS, keys=["logid"], constants={
-                    "source_provider": settings.PROVIDER, "source_account": account_name})
+    """One Arrow table per page of GET /rest/json/zv/logs, by windows ending a settle margin before now
+    (sources.common.windowed)."""
+    def read_window(window: Window) -> Iterator[list[dict[str, Any]]]:
+        return iter_window_logs(client, window, seen=set(), page_size=page_size, params=list(params),
+                                date_format=date_format)
+
+    for page in windowed_pages("call_logs", start_time, clock, read_window, key="logid",
+                               rules=settings.WINDOW_RULES, progress=progress):
+        rows = []
+        for raw in page:
+            row = flatten(raw, settings.NESTED)
+            row["duration_s"] = row.get("duration")
+            rows.append(row)
+        yield rows_to_arrow(rows, settings.COLUMNS, keys=["logid"], constants={
+            "source_provider": settings.PROVIDER, "source_account": account_name})

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from sources.common.args import arg_error
 from sources.common.config import env_var
 from sources.common.http import ApiClient, ApiError
+from sources.common.paging import PageRequest, ZohoOffsetPaginator, paginate
 from sources.common.shaping import InvalidRecord, parse_epoch_ms, require_key
 from sources.common.windows import to_utc
 
@@ -111,6 +112,16 @@ def _ignored(asked: tuple[dt.datetime, dt.datetime], query: list[tuple[str, Any]
     )
 
 
+def _logs(where: str) -> Callable[[dict[str, Any]], list[dict[str, Any]]]:
+    def logs(body: dict[str, Any]) -> list[dict[str, Any]]:
+        found = body.get("logs") or []
+        if not isinstance(found, list):
+            raise InvalidRecord(f"{where}: 'logs' is not a list but {type(found).__name__}")
+        return found
+
+    return logs
+
+
 def iter_window_logs(
     client: ApiClient,
     window: tuple[dt.datetime, dt.datetime],
@@ -133,27 +144,11 @@ def iter_window_logs(
     # new calls after the window land in an asked range that reaches past now: a growing total then
     # is no sign of a call missed inside the window
     grows_after = asked[1] > to_utc(client.clock.now()) >= window[1]
+    request = PageRequest(path, base, label=settings.LABEL, where=where)
     for attempt in range(1, settings.MAX_WINDOW_READS + 1):
-        totals: set[int] = set()
+        pager = ZohoOffsetPaginator(page_size)
         read: set[str] = set()
-        offset = 0
-        while True:
-            query = base + [("from", offset), ("size", page_size)]
-            try:
-                body = client.get(path, query, label=settings.LABEL, endpoint=path)
-            except Exception as error:
-                error.add_note(f"while reading {where} at offset {offset}")
-                raise
-            if not body:  # HTTP 204 / empty body: end of data
-                break
-            logs = body.get("logs") or []
-            if not isinstance(logs, list):
-                raise InvalidRecord(f"{where}: 'logs' is not a list but {type(logs).__name__}")
-            total = (body.get("meta") or {}).get("total")
-            if isinstance(total, str) and total.isdigit():
-                total = int(total)
-            if isinstance(total, int):
-                totals.add(total)
+        for _, logs in paginate(client, request, pager, _logs(where)):
             fresh = []
             for row in logs:
                 logid = str(require_key(row, "logid", where)).strip()
@@ -166,9 +161,7 @@ def iter_window_logs(
                     fresh.append(row)
             if fresh:
                 yield fresh
-            offset += len(logs)
-            if not logs or len(logs) < page_size or (totals and offset >= max(totals)):
-                break
+        totals = pager.totals
         if not totals or (len(totals) == 1 and len(read) >= min(totals)):  # one total, all of it read
             return
         if grows_after and len(read) >= min(totals):

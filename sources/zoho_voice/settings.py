@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sources.common.shaping import BOOL, FLOAT, SECONDS, TEXT, TS_MS
+from sources.common.windowed import WindowRules
 
 PROVIDER = "zoho_voice"
 RESOURCES = ("call_logs",)
@@ -19,6 +20,7 @@ DEFAULT_START_DAYS = 180
 WINDOW_DAYS = 30
 # windows end this long before "now": calls still arriving land in the next run (via the lag)
 SETTLE = dt.timedelta(minutes=10)
+WINDOW_RULES = WindowRules(settle=SETTLE, window_days=WINDOW_DAYS)  # no look-back limit
 # reads of one window before giving up on a stable count (the lag re-reads it next run)
 MAX_WINDOW_READS = 3
 

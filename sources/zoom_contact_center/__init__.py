@@ -42,22 +42,17 @@ import dlt
 import pyarrow as pa
 
 from sources.common.args import arg_error, check_common, check_range, date_arg, resources_arg
-from sources.common.changes import nightly_filter
+from sources.common.clock import Clock
 from sources.common.config import build_zoom_client, setting
 from sources.common.failures import ResourceFailures
 from sources.common.http import ApiClient
-from sources.common.windows import clamp_lookback, lookback_start, month_windows, to_utc
+from sources.common.windowed import Progress, Window, windowed_pages
+from sources.common.windows import lookback_start
+from sources.common.zoom_paging import iter_window_pages
 
 from . import engagements as cx
 from . import settings
-from .helpers import (
-    Query,
-    engagement_key,
-    filter_queries,
-    iter_voice_call_pages,
-    page_tables,
-    with_child_table_hints,
-)
+from .helpers import Query, filter_queries, page_tables, with_child_table_hints
 
 Ids = str | list[str] | None
 
@@ -84,9 +79,10 @@ def zoom_contact_center(
     view_type: str = "summary",
     detail_account_id: str | None = None,
     load_notes: bool = False,
-    client: Any = None,
-    clock: Any = None,
+    client: ApiClient | None = None,
+    clock: Clock | None = None,
     failures: ResourceFailures | None = None,
+    progress: Progress | None = None,
 ) -> Any:
     """Voice calls incremental on `start_time`, re-reading the trailing `lag_days` each run.
 
@@ -98,7 +94,8 @@ def zoom_contact_center(
     the Zoom app's [sources.zoom] account_id) and loads each call's legs (voice_call_legs).
     `resources` defaults to voice_calls and engagements (the filters apply to voice_calls only);
     `engagement_logs` adds the log, whose note texts and transcript URLs load only with
-    `load_notes`. `failures` collects the resources that stopped on a forbidden endpoint.
+    `load_notes`. `failures` collects the resources that stopped on a forbidden endpoint;
+    `progress` bounds how much of a long range one extract reads (sources.common.windowed).
     """
     wanted = (set(settings.DEFAULT_RESOURCES) if resources is None else
               resources_arg(SOURCE, resources, settings.ALL_RESOURCES, settings.TABLE_ALIASES))
@@ -132,14 +129,14 @@ def zoom_contact_center(
     calls = dlt.resource(
         failures.contain(voice_calls, "voice_calls"), name="voice_calls", primary_key=settings.KEY,
         write_disposition="merge",
-    )(client, clock, account_name, int(page_size), queries, path, cursor())
+    )(client, clock, account_name, int(page_size), queries, path, progress, cursor())
     calls.selected = "voice_calls" in wanted
     out = [with_child_table_hints(calls, detail=view == "detail")]
     for endpoint in cx.ENDPOINTS.values():
         resource = dlt.resource(
             failures.contain(engagement_rows, endpoint.resource), name=endpoint.resource,
             primary_key=settings.KEY, write_disposition="merge",
-        )(client, clock, endpoint.resource, account_name, int(page_size), bool(load_notes), cursor())
+        )(client, clock, endpoint.resource, account_name, int(page_size), bool(load_notes), progress, cursor())
         resource.selected = endpoint.resource in wanted
         out.append(cx.with_child_table_hints(resource, endpoint))
     return out
@@ -147,51 +144,47 @@ def zoom_contact_center(
 
 def voice_calls(
     client: ApiClient,
-    clock: Any,
+    clock: Clock,
     account_name: str,
     page_size: int,
     queries: Sequence[Query],
     path: str,
+    progress: Progress | None,
     # the default (not only the annotation) is what lets dlt find this argument: with
     # `from __future__ import annotations` dlt cannot resolve the annotation text
     start_time: dlt.sources.incremental[dt.datetime] = dlt.sources.incremental("start_time"),  # noqa: B008
 ) -> Iterator[pa.Table]:
     """GET /contact_center/voice_calls, or the account-scoped detail view (`path`), both Heavy, by
-    month windows; per page one Arrow table per table."""
-    now = to_utc(clock.now())
-    start = clamp_lookback(to_utc(start_time.start_value), now, "zoom_contact_center.voice_calls")
-    end = now if start_time.end_value is None else min(now, to_utc(start_time.end_value))
-    changes = nightly_filter(start_time, start, now)
+    month windows (sources.common.windowed); per page one Arrow table per table."""
     detail = path != settings.VOICE_CALLS_PATH
-    seen: set[str] = set()
-    for window in month_windows(start, end):
-        for page in iter_voice_call_pages(client, window, queries, seen=seen, page_size=page_size, path=path):
-            if changes is not None:
-                page = [r for r in page if changes.changed(engagement_key(r), r, r.get("start_time"))]
-            if not page:
-                continue
-            yield from page_tables(page, account_name, detail)
+
+    def read_window(window: Window) -> Iterator[list[dict[str, Any]]]:
+        for query in queries:  # id filters longer than 20: several queries, each engagement kept once
+            yield from iter_window_pages(client, path, items_keys=(settings.ITEMS_KEY,), key=settings.KEY,
+                                         window=window, params=query, page_size=page_size, label=settings.LABEL)
+
+    for page in windowed_pages("voice_calls", start_time, clock, read_window, key=settings.KEY,
+                               rules=settings.WINDOW_RULES, progress=progress):
+        yield from page_tables(page, account_name, detail)
 
 
 def engagement_rows(
     client: ApiClient,
-    clock: Any,
+    clock: Clock,
     endpoint_name: str,
     account_name: str,
     page_size: int,
     load_notes: bool,
+    progress: Progress | None,
     start_time: dlt.sources.incremental[dt.datetime] = dlt.sources.incremental("start_time"),  # noqa: B008
 ) -> Iterator[pa.Table]:
-    """GET the CX Analytics engagement dataset or log (Heavy) by month windows, in UTC; per page
-    one Arrow table per table. Closed engagements only: the trailing lag catches late ones."""
+    """GET the CX Analytics engagement dataset or log (Heavy) by month windows (sources.common.windowed),
+    in UTC; per page one Arrow table per table. Closed engagements only: the trailing lag catches late ones."""
     endpoint = cx.ENDPOINTS[endpoint_name]
-    now = to_utc(clock.now())
-    start = clamp_lookback(to_utc(start_time.start_value), now, f"zoom_contact_center.{endpoint_name}")
-    end = now if start_time.end_value is None else min(now, to_utc(start_time.end_value))
-    changes = nightly_filter(start_time, start, now)
-    for window in month_windows(start, end):
-        for page in cx.iter_pages(client, endpoint, window, page_size):
-            if changes is not None:
-                page = [r for r in page if changes.changed(engagement_key(r), r, r.get("start_time"))]
-            if page:
-                yield from cx.page_tables(page, endpoint, account_name, load_notes)
+
+    def read_window(window: Window) -> Iterator[list[dict[str, Any]]]:
+        return cx.iter_pages(client, endpoint, window, page_size)
+
+    for page in windowed_pages(endpoint_name, start_time, clock, read_window, key=settings.KEY,
+                               rules=settings.WINDOW_RULES, progress=progress):
+        yield from cx.page_tables(page, endpoint, account_name, load_notes)

@@ -1,8 +1,7 @@
-"""Voice-call specifics: filter queries (id lists split by 20), paging, shaping into the child tables."""
+"""Voice-call specifics: filter queries (id lists split by 20), shaping into the child tables."""
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -11,9 +10,7 @@ import dlt
 import pyarrow as pa
 
 from sources.common.args import list_arg
-from sources.common.http import ApiClient
 from sources.common.shaping import BOOL, clean_text, flatten, rows_to_arrow
-from sources.common.zoom_paging import iter_window_pages
 
 from . import settings
 
@@ -46,31 +43,6 @@ def filter_queries(**filters: Any) -> list[Query]:
         chunks = [ids[i: i + step] for i in range(0, len(ids), step)]
         chunked.append([[(name, ",".join(chunk))] for chunk in chunks] or [[]])
     return [base + [p for part in combo for p in part] for combo in itertools.product(*chunked)]
-
-
-def iter_voice_call_pages(
-    client: ApiClient,
-    window: tuple[dt.datetime, dt.datetime],
-    queries: Sequence[Query],
-    *,
-    seen: set[str],
-    page_size: int,
-    path: str = settings.VOICE_CALLS_PATH,
-) -> Iterator[list[dict[str, Any]]]:
-    """Pages of voice calls of one window over every filter query, each engagement once per run."""
-    for query in queries:
-        for page in iter_window_pages(
-            client, path, items_keys=(settings.ITEMS_KEY,), key=settings.KEY,
-            window=window, params=query, page_size=page_size, label=settings.LABEL,
-        ):
-            fresh = []
-            for row in page:
-                key = engagement_key(row)
-                if key not in seen:
-                    seen.add(key)
-                    fresh.append(row)
-            if fresh:
-                yield fresh
 
 
 def engagement_key(row: Mapping[str, Any]) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from sources.common.shaping import BOOL, FLOAT, INT, MONEY, TEXT, TS
+from sources.common.windowed import WindowRules
+from sources.common.windows import ZOOM_LOOKBACK_MONTHS
 
 PROVIDER = "zoom_contact_center"
 # engagement_logs is off by default (events and notes: more requests, customer data)
@@ -36,6 +38,8 @@ ITEMS_KEY = "voice_calls"
 KEY = "engagement_id"
 LABEL = "heavy"
 MAX_PAGE_SIZE = 100
+# list windows: a month at most, nothing older than six months
+WINDOW_RULES = WindowRules(lookback_months=ZOOM_LOOKBACK_MONTHS)
 MAX_IDS_PER_REQUEST = 20  # cc_queue_ids / user_ids: "up to 20" per request
 
 # source argument -> query parameter; ID_FILTERS are comma-joined and split in chunks of 20,

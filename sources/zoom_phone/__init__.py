@@ -1,7 +1,7 @@
 """Zoom Phone call records (dataset `zoom_phone`).
 
-Two families of the same shape, built from one machinery (helpers.py) and two specs
-(settings.CALL_HISTORY, settings.CALL_LOGS):
+Two families of the same shape, built from one machinery (helpers.py); each resource below is
+a named function bound to its endpoint (settings: CallList, CallDetail, UserSync):
 
   current (the default)                          legacy (retired by Zoom in 2026, by configuration)
   call_history        key call_history_uuid      call_logs        key id
@@ -28,14 +28,15 @@ import dlt
 import pyarrow as pa
 
 from sources.common.args import arg_error, check_common, check_range, date_arg, resources_arg
-from sources.common.changes import nightly_filter
+from sources.common.clock import Clock
 from sources.common.config import build_zoom_client
 from sources.common.failures import ResourceFailures
 from sources.common.http import ApiClient, ApiError
-from sources.common.windows import lookback_start, to_utc
+from sources.common.windowed import Progress
+from sources.common.windows import lookback_start
 
 from . import helpers, settings
-from .settings import Family
+from .settings import UserSync
 
 log = helpers.log
 SOURCE = "zoom_phone"
@@ -51,15 +52,17 @@ def zoom_phone(
     detail_workers: int = 16,
     account_name: str = "default",
     client: ApiClient | None = None,
-    clock: Any = None,
+    clock: Clock | None = None,
     failures: ResourceFailures | None = None,
+    progress: Progress | None = None,
 ) -> Any:
     """Zoom Phone call history, its legs and the per-user syncs; the legacy call logs on request.
 
     `resources` defaults to the call-history family and users (settings.DEFAULT_RESOURCES).
     `start_date` defaults to six months back (the API's look-back); `end_date` makes a
     closed backfill range that leaves the nightly cursors and sync tokens alone. `failures`
-    collects the resources that stopped on a gone or forbidden endpoint (the runner passes one).
+    collects the resources that stopped on a gone or forbidden endpoint (the runner passes one);
+    `progress` bounds how much of a long range one extract reads (sources.common.windowed).
     """
     wanted = (set(settings.DEFAULT_RESOURCES) if resources is None else
               resources_arg(SOURCE, resources, settings.ALL_RESOURCES, settings.RESOURCE_ALIASES))
@@ -74,35 +77,43 @@ def zoom_phone(
     check_range(SOURCE, start, end)
     failures = failures if failures is not None else ResourceFailures(SOURCE)
 
+    # users and the user syncs read no windowed list: in the first part of a long run only
+    first_part = progress is None or progress.part == 1
     users = dlt.resource(failures.contain(users_pages, "users"), name="users", primary_key="id",
                          write_disposition="merge")(client, account_name)
-    users.selected = "users" in wanted
+    users.selected = "users" in wanted and first_part
     out = [users]
-    for fam in settings.FAMILIES:
+    families = (  # list, its details, the user sync: resource functions and their endpoints
+        (call_logs, call_log_details, user_call_logs,
+         settings.CALL_LOGS, settings.CALL_LOG_DETAILS, settings.USER_CALL_LOGS),
+        (call_history, call_history_details, user_call_history,
+         settings.CALL_HISTORY, settings.CALL_HISTORY_DETAILS, settings.USER_CALL_HISTORY),
+    )
+    for list_fn, detail_fn, sync_fn, listed, detail, sync in families:
         # a list and its details stop together, so the list's cursor never passes legs not loaded
-        group = (fam.table, fam.detail_resource)
-        cursor = dlt.sources.incremental(fam.cursor, initial_value=start, end_value=end,
+        group = (listed.resource, detail.resource)
+        cursor = dlt.sources.incremental(listed.cursor, initial_value=start, end_value=end,
                                          lag=float(lag_days) * 86400, primary_key=(),
                                          on_cursor_value_missing="include")
-        calls = dlt.resource(failures.contain(account_calls, fam.table, group), name=fam.table,
-                             primary_key=fam.key, write_disposition="merge")(
-            client, clock, fam, account_name, int(page_size), cursor)
-        calls.selected = fam.table in wanted
+        calls = dlt.resource(failures.contain(list_fn, listed.resource, group), name=listed.resource,
+                             primary_key=listed.key, write_disposition="merge")(
+            client, clock, account_name, int(page_size), progress, cursor)
+        calls.selected = listed.resource in wanted
         # merge_key = the parent: a re-fetched call's legs replace the ones loaded before, so a leg
         # the vendor dropped from the call does not linger (delete-insert deletes by either key)
-        details = dlt.transformer(failures.contain(call_details, fam.detail_resource, group),
-                                  name=fam.detail_resource, table_name=fam.child_table,
-                                  primary_key=fam.child_key, merge_key=fam.parent_column,
-                                  write_disposition="merge")(client, fam, int(detail_workers), account_name)
-        first = fam.sync_arrays[0]
-        sync = dlt.transformer(failures.contain(user_sync, fam.sync_resource), name=fam.sync_resource,
-                               table_name=first.table, primary_key=list(first.keys),
-                               write_disposition="merge")(client, fam, start, end, account_name)
+        details = dlt.transformer(failures.contain(detail_fn, detail.resource, group),
+                                  name=detail.resource, table_name=detail.table,
+                                  primary_key=detail.key, merge_key=detail.parent_column,
+                                  write_disposition="merge")(client, int(detail_workers), account_name)
+        first = sync.arrays[0]
+        syncs = dlt.transformer(failures.contain(sync_fn, sync.resource), name=sync.resource,
+                                table_name=first.table, primary_key=list(first.keys),
+                                write_disposition="merge")(client, start, end, account_name)
         out.append(calls)
-        if fam.detail_resource in wanted:
+        if detail.resource in wanted:
             out.append(calls | details)
-        if fam.sync_resource in wanted:
-            out.append(users | sync)
+        if sync.resource in wanted and first_part:
+            out.append(users | syncs)
     return out
 
 
@@ -112,37 +123,52 @@ def users_pages(client: ApiClient, account_name: str) -> Iterator[pa.Table]:
         yield helpers.to_arrow(page, settings.USER_COLUMNS, ["id"], account_name, ("site",))
 
 
-def account_calls(
-    client: ApiClient,
-    clock: Any,
-    fam: Family,
-    account_name: str,
-    page_size: int,
-    cursor: dlt.sources.incremental[dt.datetime],
-) -> Iterator[pa.Table]:
-    """GET /phone/call_logs or /phone/call_history (Heavy): new or changed calls by month window."""
-    start, now = to_utc(cursor.start_value), to_utc(clock.now())
-    yield from helpers.list_pages(
-        client, fam, start=start, end=to_utc(cursor.end_value) if cursor.end_value is not None else None,
-        now=now, page_size=page_size, account=account_name, changes=nightly_filter(cursor, start, now),
-    )
+# ---------------------------------------------------------------- the resources, by kind
 
 
-def call_details(
-    calls: pa.Table, client: ApiClient, fam: Family, detail_workers: int, account_name: str
-) -> Iterator[pa.Table]:
-    """GET /phone/call_logs/{id} or /phone/call_history/{uuid} (Light) for each call of the page."""
-    table = helpers.detail_page(client, fam, calls, detail_workers, account_name)
-    if table is not None:
-        yield table
+def call_history(client: ApiClient, clock: Clock, account_name: str, page_size: int, progress: Progress | None,
+                 cursor: dlt.sources.incremental[dt.datetime]) -> Iterator[pa.Table]:
+    """GET /phone/call_history (Heavy), once per recording_status: new or changed calls -> call_history."""
+    yield from helpers.list_pages(client, clock, settings.CALL_HISTORY, cursor, page_size, account_name, progress)
+
+
+def call_logs(client: ApiClient, clock: Clock, account_name: str, page_size: int, progress: Progress | None,
+              cursor: dlt.sources.incremental[dt.datetime]) -> Iterator[pa.Table]:
+    """GET /phone/call_logs (Heavy), legacy: new or changed call logs -> call_logs."""
+    yield from helpers.list_pages(client, clock, settings.CALL_LOGS, cursor, page_size, account_name, progress)
+
+
+def call_history_details(calls: pa.Table, client: ApiClient, workers: int, account_name: str) -> Iterator[pa.Table]:
+    """GET /phone/call_history/{callHistoryUuid} (Light) per call of a call_history page -> call_elements."""
+    yield from helpers.detail_tables(client, settings.CALL_HISTORY_DETAILS, calls, workers, account_name)
+
+
+def call_log_details(calls: pa.Table, client: ApiClient, workers: int, account_name: str) -> Iterator[pa.Table]:
+    """GET /phone/call_logs/{id} (Light) per call log of a call_logs page -> call_log_legs."""
+    yield from helpers.detail_tables(client, settings.CALL_LOG_DETAILS, calls, workers, account_name)
+
+
+def user_call_history(users: pa.Table, client: ApiClient, start: dt.datetime, end: dt.datetime | None,
+                      account_name: str) -> Iterator[Any]:
+    """GET /phone/users/{userId}/call_history/sync (Medium) -> user_call_legs, user_call_elements."""
+    yield from user_sync(users, client, settings.USER_CALL_HISTORY, start, end, account_name)
+
+
+def user_call_logs(users: pa.Table, client: ApiClient, start: dt.datetime, end: dt.datetime | None,
+                   account_name: str) -> Iterator[Any]:
+    """GET /phone/users/{userId}/call_logs/sync (Medium), legacy -> user_call_logs."""
+    yield from user_sync(users, client, settings.USER_CALL_LOGS, start, end, account_name)
+
+
+# ---------------------------------------------------------------- per-user sync (both families)
 
 
 def user_sync(
-    users: pa.Table, client: ApiClient, fam: Family, start: dt.datetime, end: dt.datetime | None,
+    users: pa.Table, client: ApiClient, sync: UserSync, start: dt.datetime, end: dt.datetime | None,
     account_name: str,
 ) -> Iterator[Any]:
     """GET /phone/users/{userId}/call_logs|call_history/sync (Medium), user by user; each array
-    of the answer into its own table (fam.sync_arrays).
+    of the answer into its own table (sync.arrays).
 
     A user's token is stored only after all of the user's pages were yielded; a backfill
     (end given) never replaces the nightly tokens. Tokens kept for other tables than the
@@ -150,15 +176,15 @@ def user_sync(
     """
     state = dlt.current.resource_state()
     tokens = state.setdefault("sync_tokens", {})
-    if end is None and state.get("tokens_for", [fam.sync_resource]) != list(fam.sync_tables):
+    if end is None and state.get("tokens_for", [sync.resource]) != list(sync.tables):
         tokens.clear()
-        state["tokens_for"] = list(fam.sync_tables)
+        state["tokens_for"] = list(sync.tables)
     for user_id in users.column("id").to_pylist():
         keep = None
         try:
-            for rows, token in helpers.sync_pages(client, fam, user_id, tokens.get(user_id), start=start, end=end):
+            for rows, token in helpers.sync_pages(client, sync, user_id, tokens.get(user_id), start=start, end=end):
                 keep = token
-                for index, array in enumerate(fam.sync_arrays):
+                for index, array in enumerate(sync.arrays):
                     if rows.get(array.items_key):
                         table = helpers.to_arrow(rows[array.items_key], array.columns, array.keys, account_name,
                                                  array.nested)
@@ -169,7 +195,7 @@ def user_sync(
             if not helpers.skip_user(error):
                 raise
             log.warning("%s: user %s skipped, no Zoom Phone data for them (HTTP %s, code %s: %s)",
-                        fam.sync_resource, user_id, error.status, error.code, error.message)
+                        sync.resource, user_id, error.status, error.code, error.message)
             continue
         if end is None and keep:
             tokens[user_id] = keep

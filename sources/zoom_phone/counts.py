@@ -23,18 +23,19 @@ def counted(options: Mapping[str, Any]) -> list[Counted]:
               resources_arg(s.PROVIDER, names, s.ALL_RESOURCES, s.RESOURCE_ALIASES))
     page_size = int(options.get("page_size") or s.MAX_PAGE_SIZE)
     out = []
-    for fam in s.FAMILIES:
-        if fam.table not in wanted:
+    for calls, details, user_sync in s.FAMILIES:
+        if calls.resource not in wanted:
             continue
-        detail = (Detail(fam.detail_resource, fam.child_table, fam.parent_column, fam.detail_path, s.LIGHT)
-                  if fam.detail_resource in wanted else None)
-        sync = (Sync(fam.sync_resource, fam.sync_arrays[0].table, fam.sync_path, s.MEDIUM, s.SYNC_COUNT,
-                     "users", s.USERS_PATH, s.MEDIUM, s.USERS_PAGE_SIZE, fam.sync_resource)
-                if fam.sync_resource in wanted and "users" in wanted else None)
+        detail = (Detail(details.resource, details.table, details.parent_column, details.path, s.LIGHT)
+                  if details.resource in wanted else None)
+        sync = (Sync(user_sync.resource, user_sync.arrays[0].table, user_sync.path, s.MEDIUM, s.SYNC_COUNT,
+                     "users", s.USERS_PATH, s.MEDIUM, s.USERS_PAGE_SIZE, user_sync.resource)
+                if user_sync.resource in wanted and "users" in wanted else None)
         out.append(Counted(
-            resource=fam.table, table=fam.table, time_column=fam.cursor, key=fam.key, endpoint=fam.path,
-            label=s.HEAVY, page_size=page_size, passes=tuple(tuple(p.items()) for p in fam.passes),
-            measure=zoom_measure(fam.path, s.HEAVY, page_size), detail=detail, sync=sync,
-            repair_resources=(fam.table,) + ((fam.detail_resource,) if detail else ()),
+            resource=calls.resource, table=calls.resource, time_column=calls.cursor, key=calls.key,
+            endpoint=calls.path, label=s.HEAVY, page_size=page_size,
+            passes=tuple(tuple(p.items()) for p in calls.passes),
+            measure=zoom_measure(calls.path, s.HEAVY, page_size), detail=detail, sync=sync,
+            repair_resources=(calls.resource,) + ((details.resource,) if detail else ()),
         ))
     return out

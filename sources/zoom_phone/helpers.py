@@ -1,8 +1,9 @@
 """The machinery shared by the two Zoom Phone families (legacy call logs, call history).
 
-Both families have the same shape: a windowed, incremental account list; a per-call
-detail request whose legs become a child table; and a per-user sync with one sync
-token per user. A `Family` describes one of them; the functions here do the work.
+Both families have the same shape: a windowed, incremental account list (`settings.CallList`);
+a per-call detail request whose legs become a child table (`settings.CallDetail`); and a
+per-user sync with one sync token per user (`settings.UserSync`). The functions here do the work
+for either; the resources in `__init__.py` bind them to one endpoint each.
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ from urllib.parse import quote
 
 import pyarrow as pa
 
-from sources.common.changes import ChangeFilter
+from sources.common.clock import Clock
 from sources.common.http import ApiClient, ApiError
+from sources.common.paging import PageRequest, ZoomSyncPaginator, ZoomTokenPaginator, paginate
 from sources.common.shaping import InvalidRecord, flatten, parse_ts, require_key, rows_to_arrow
-from sources.common.windows import clamp_lookback, month_windows, zoom_time
+from sources.common.windowed import Progress, Window, windowed_pages
+from sources.common.windows import zoom_time
 from sources.common.zoom_paging import iter_window_pages, pick_array, with_key
 
 from . import settings as s
-from .settings import Family
+from .settings import CallDetail, CallList, UserSync
 
 log = logging.getLogger(__name__)
 
@@ -60,32 +63,26 @@ def to_arrow(
 
 def list_pages(
     client: ApiClient,
-    fam: Family,
-    *,
-    start: dt.datetime,
-    end: dt.datetime | None,
-    now: dt.datetime,
+    clock: Clock,
+    calls: CallList,
+    cursor: Any,
     page_size: int,
     account: str,
-    changes: ChangeFilter | None,
+    progress: Progress | None = None,
 ) -> Iterator[pa.Table]:
-    """Arrow pages of the new or changed items of [start, end or now), month window by month window.
-
-    With `changes` (nightly runs) rows already loaded unchanged are dropped, so neither
-    they nor their details are fetched again; backfills pass None and reload the range.
+    """Arrow pages of the new or changed items of the cursor's range (sources.common.windowed),
+    each window read once per `calls.passes` entry. Rows already loaded unchanged are dropped on a
+    nightly run, so neither they nor their details are fetched again; a backfill reloads its range.
     """
-    stop = min(end, now) if end else now
-    begin = clamp_lookback(start, now, f"GET {fam.path}")
-    for window in month_windows(begin, stop):
-        for params in fam.passes:
-            pages = iter_window_pages(client, fam.path, items_keys=fam.items_keys, key=fam.key, window=window,
-                                      params=dict(params), page_size=page_size, label=s.HEAVY,
-                                      key_aliases=fam.key_aliases)
-            for page in pages:
-                if changes is not None:
-                    page = [r for r in page if changes.changed(str(r[fam.key]), r, r.get(fam.cursor))]
-                if page:
-                    yield to_arrow(page, fam.columns, [fam.key], account, fam.nested)
+    def read_window(window: Window) -> Iterator[list[dict[str, Any]]]:
+        for params in calls.passes:
+            yield from iter_window_pages(client, calls.path, items_keys=calls.items_keys, key=calls.key,
+                                         window=window, params=params, page_size=page_size, label=s.HEAVY,
+                                         key_aliases=calls.key_aliases)
+
+    for page in windowed_pages(calls.resource, cursor, clock, read_window, key=calls.key, rules=s.WINDOW_RULES,
+                               progress=progress):
+        yield to_arrow(page, calls.columns, [calls.key], account, calls.nested)
 
 
 # ---------------------------------------------------------------- detail fan-out
@@ -96,68 +93,79 @@ def fill(template: str, value: str) -> str:
     return re.sub(r"\{[^}]+\}", lambda _: quote(value, safe=""), template)
 
 
-def fetch_detail(client: ApiClient, fam: Family, parent_key: str) -> dict[str, Any] | None:
+def fetch_detail(client: ApiClient, detail: CallDetail, parent_key: str) -> dict[str, Any] | None:
     """One detail; None (with a warning) when the call vanished since it was listed."""
     try:
-        body = client.get(fill(fam.detail_path, parent_key), label=s.LIGHT, endpoint=fam.detail_path)
+        body = client.get(fill(detail.path, parent_key), label=s.LIGHT, endpoint=detail.path)
     except ApiError as error:
         if error.status == 404:
             log.warning("GET %s: %s %s is gone (404); its details are skipped",
-                        fam.detail_path, fam.key, parent_key)
+                        detail.path, detail.parent_key, parent_key)
             return None
         raise
     if not body:
         log.warning("GET %s: empty answer for %s %s; its details are skipped",
-                    fam.detail_path, fam.key, parent_key)
+                    detail.path, detail.parent_key, parent_key)
     return body or None
 
 
-def child_rows(fam: Family, parent_key: str, detail: Mapping[str, Any]) -> list[dict[str, Any]]:
+def child_rows(spec: CallDetail, parent_key: str, detail: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The legs of one detail, each carrying the parent's keys (and its order for legacy legs)."""
-    where = f"GET {fill(fam.detail_path, parent_key)}"
+    where = f"GET {fill(spec.path, parent_key)}"
     array, items = None, []
-    for name in fam.child_items_keys:
+    for name in spec.items_keys:
         if detail.get(name) is not None:
             array, items = name, detail[name]
             break
     if not isinstance(items, list):
         raise InvalidRecord(f"{where}: '{array}' is not a list")
     rows = []
-    for row in with_key(items, fam.child_key, fam.child_key_aliases.get(array or "")):
+    for row in with_key(items, spec.key, spec.key_aliases.get(array or "")):
         row = dict(row)
-        row[fam.parent_column] = parent_key
+        row[spec.parent_column] = parent_key
         if row.get("call_id") is None and detail.get("call_id") is not None:
             row["call_id"] = detail["call_id"]
-        require_key(row, fam.child_key, where)
+        require_key(row, spec.key, where)
         rows.append(row)
-    if fam.child_order:
+    if spec.order:
         # position in the call flow by date_time; ties keep the API's order (stable sort)
         def order(row: Mapping[str, Any]) -> str:
             moment = _when(row.get("date_time"))
             return zoom_time(moment) if moment else "9999"
 
         for index, row in enumerate(sorted(rows, key=order)):
-            row[fam.child_order] = index
+            row[spec.order] = index
     return rows
 
 
-def detail_page(client: ApiClient, fam: Family, parents: pa.Table, workers: int, account: str) -> pa.Table | None:
+def detail_page(
+    client: ApiClient, spec: CallDetail, parents: pa.Table, workers: int, account: str
+) -> pa.Table | None:
     """Fetch the details of one page of parents concurrently; one Arrow table of their legs."""
-    keys = [str(k) for k in parents.column(fam.key).to_pylist()]
+    keys = [str(k) for k in parents.column(spec.parent_key).to_pylist()]
     if not keys:
         return None
     pool = ThreadPoolExecutor(max(1, min(workers, len(keys))))
     try:
-        details = list(pool.map(lambda key: fetch_detail(client, fam, key), keys))
+        details = list(pool.map(lambda key: fetch_detail(client, spec, key), keys))
     finally:  # on a failure or an interrupt, the page's requests not yet sent are not sent
         pool.shutdown(wait=True, cancel_futures=True)
     rows: list[dict[str, Any]] = []
     for key, detail in zip(keys, details, strict=True):
         if detail is not None:
-            rows.extend(child_rows(fam, key, detail))
+            rows.extend(child_rows(spec, key, detail))
     if not rows:
         return None
-    return to_arrow(rows, fam.child_columns, [fam.child_key], account, fam.child_nested)
+    return to_arrow(rows, spec.columns, [spec.key], account, spec.nested)
+
+
+def detail_tables(
+    client: ApiClient, spec: CallDetail, parents: pa.Table, workers: int, account: str
+) -> Iterator[pa.Table]:
+    """The legs of one page of parents as an Arrow table, if it has any (`detail_page`)."""
+    table = detail_page(client, spec, parents, workers, account)
+    if table is not None:
+        yield table
 
 
 # ---------------------------------------------------------------- users
@@ -165,20 +173,12 @@ def detail_page(client: ApiClient, fam: Family, parents: pa.Table, workers: int,
 
 def iter_users(client: ApiClient, page_size: int = s.USERS_PAGE_SIZE) -> Iterator[list[dict[str, Any]]]:
     """Pages of GET /phone/users (next_page_token paging, stop on an empty page)."""
-    token = None
-    while True:
-        params: dict[str, Any] = {"page_size": page_size}
-        if token:
-            params["next_page_token"] = token
-        body = client.get(s.USERS_PATH, params, label=s.MEDIUM, endpoint=s.USERS_PATH) or {}
-        items = body.get("users") or []
+    request = PageRequest(s.USERS_PATH, label=s.MEDIUM)
+    for _, items in paginate(client, request, ZoomTokenPaginator(page_size), lambda body: body.get("users") or []):
         for item in items:
             require_key(item, "id", f"GET {s.USERS_PATH}")
         if items:
             yield items
-        token = body.get("next_page_token")
-        if not items or not token:
-            return
 
 
 # ---------------------------------------------------------------- per-user syncs
@@ -199,7 +199,7 @@ Rows = dict[str, list[dict[str, Any]]]  # sync array name -> rows of one answer
 
 def sync_pages(
     client: ApiClient,
-    fam: Family,
+    sync: UserSync,
     user_id: str,
     token: str | None,
     *,
@@ -214,16 +214,13 @@ def sync_pages(
     where the next ISync starts. Backfill (`end` given): BSync only, rows in [start, end), and the
     token is not to be kept (the caller ignores it).
     """
-    path = fill(fam.sync_path, user_id)
-    where = f"GET {fam.sync_path} user {user_id}"
+    where = f"GET {sync.path} user {user_id}"
+    request = PageRequest(fill(sync.path, user_id), label=s.MEDIUM, endpoint=sync.path, where=where)
+    names = tuple(array.items_key for array in sync.arrays)
 
-    def call(sync_type: str, tok: str | None) -> tuple[Rows, str | None]:
-        params: dict[str, Any] = {"sync_type": sync_type, "count": s.SYNC_COUNT}
-        if tok:
-            params["sync_token"] = tok
-        body = client.get(path, params, label=s.MEDIUM, endpoint=fam.sync_path) or {}
+    def read(body: dict[str, Any]) -> Rows:
         arrays: Rows = {}
-        for array in fam.sync_arrays:
+        for array in sync.arrays:
             _, items = pick_array(body, (array.items_key,))
             for item in items:
                 require_key(item, array.item_key, where)
@@ -231,35 +228,37 @@ def sync_pages(
         unread = sorted(k for k, v in body.items() if isinstance(v, list) and v and k not in arrays)
         if unread:
             log.warning("%s: the answer holds arrays this pipeline does not load: %s", where, ", ".join(unread))
-        return arrays, body.get("sync_token") or tok
+        return arrays
 
     if token and end is None:
+        pager = ZoomSyncPaginator("ISync", "ISync", names, token, s.SYNC_COUNT)
         try:
-            while True:
-                arrays, token = call("ISync", token)
-                yield {k: [dict(i, user_id=user_id) for i in v] for k, v in arrays.items()}, token
-                if not any(arrays.values()):
-                    return
+            for _, arrays in paginate(client, request, pager, read):
+                yield {k: [dict(i, user_id=user_id) for i in v] for k, v in arrays.items()}, pager.token
+            return
         except ApiError as error:
             if not expired_sync_token(error):
                 raise
             log.warning("%s: the sync token is invalid or expired (HTTP 404, code 300); "
                         "reading this user again from the start (full sync)", where)
 
-    arrays, back = call("BSync" if end is not None else "FSync", None)
-    keep = back
-    while any(arrays.values()):
+    pager = ZoomSyncPaginator("BSync" if end is not None else "FSync", "BSync", names, None, s.SYNC_COUNT)
+    keep = None
+    for number, (_, arrays) in enumerate(paginate(client, request, pager, read)):
+        if number == 0:
+            keep = pager.token  # the first answer's token: where the next ISync starts
+        if not any(arrays.values()):
+            break
         rows: Rows = {}
         oldest = None
         for name, items in arrays.items():
             rows[name] = []
             for item in items:
-                when = _when(item.get(fam.cursor))
+                when = _when(item.get(sync.cursor))
                 oldest = when if oldest is None or (when and when < oldest) else oldest
                 if when is None or (when >= start and (end is None or when < end)):
                     rows[name].append(dict(item, user_id=user_id))
         yield rows, keep
         if oldest is not None and oldest < start:
             return
-        arrays, back = call("BSync", back)
     yield {}, keep

@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sources.common.shaping import BOOL, INT, MONEY, SECONDS, TEXT, TS
+from sources.common.windowed import WindowRules
+from sources.common.windows import ZOOM_LOOKBACK_MONTHS
 
 PROVIDER = "zoom_phone"
 
@@ -27,6 +29,8 @@ USERS_PAGE_SIZE = 100  # GET /phone/users maximum
 SYNC_COUNT = 250  # per-user sync `count` maximum (legacy doc)
 
 USERS_PATH = "/phone/users"
+# list windows: a month at most, nothing older than six months
+WINDOW_RULES = WindowRules(lookback_months=ZOOM_LOOKBACK_MONTHS)
 
 LEGACY_RESOURCES = ("call_logs", "call_log_details", "user_call_logs")
 CURRENT_RESOURCES = ("call_history", "call_history_details", "user_call_history")
@@ -164,72 +168,94 @@ class SyncArray:
 
 
 @dataclass(frozen=True)
-class Family:
-    """One family of Zoom Phone call endpoints: account list, per-call detail, per-user sync."""
+class CallList:
+    """An account-wide call list: windowed, incremental on `cursor` (Heavy)."""
 
-    table: str  # list resource and its table
+    resource: str  # resource and table name
     path: str
     items_keys: tuple[str, ...]  # first present array wins (current shape, then legacy)
     key: str
     cursor: str
     columns: Mapping[str, str]
-    nested: tuple[str, ...]
-    detail_resource: str
-    detail_path: str  # route template, e.g. "/phone/call_logs/{id}"
-    child_table: str
-    child_items_keys: tuple[str, ...]
-    child_key: str
-    parent_column: str  # parent's natural key as a plain column of the child table
-    child_columns: Mapping[str, str]
-    child_nested: tuple[str, ...]
-    sync_resource: str
-    sync_path: str  # route template with "{userId}"
-    sync_arrays: tuple[SyncArray, ...]  # the first one's table is the sync resource's own
+    nested: tuple[str, ...] = ()
     # every window is read once per entry (query parameters added to the list request)
     passes: tuple[Mapping[str, str], ...] = ({},)
-    # arrays whose items spell the key differently: {array: their name for `key` / `child_key`}
+    # arrays whose items spell the key differently: {array: their name for `key`}
     key_aliases: Mapping[str, str] = field(default_factory=dict)
-    child_key_aliases: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CallDetail:
+    """One call's detail (Light), fetched per listed call: its legs into a child table."""
+
+    resource: str
+    path: str  # route template, e.g. "/phone/call_logs/{id}"
+    parent_key: str  # the list's key, filled into `path`
+    table: str
+    items_keys: tuple[str, ...]  # the legs' array (current shape, then legacy)
+    key: str
+    parent_column: str  # the parent's key as a plain column of the child table
+    columns: Mapping[str, str]
+    nested: tuple[str, ...] = ()
+    key_aliases: Mapping[str, str] = field(default_factory=dict)
     # legs ordered by date_time get this 0-based position column; None when the API gives the order
-    child_order: str | None = None
+    order: str | None = None
+
+
+@dataclass(frozen=True)
+class UserSync:
+    """A per-user sync (Medium) with one sync token per user; each array into its own table."""
+
+    resource: str
+    path: str  # route template with "{userId}"
+    cursor: str  # the rows' time, to stop a backward sync at the start
+    arrays: tuple[SyncArray, ...]  # the first one's table is the resource's own
 
     @property
-    def sync_tables(self) -> tuple[str, ...]:
-        return tuple(array.table for array in self.sync_arrays)
+    def tables(self) -> tuple[str, ...]:
+        return tuple(array.table for array in self.arrays)
 
 
-CALL_LOGS = Family(
-    table="call_logs", path="/phone/call_logs", items_keys=("call_logs",), key="id", cursor="date_time",
+CALL_LOGS = CallList(
+    resource="call_logs", path="/phone/call_logs", items_keys=("call_logs",), key="id", cursor="date_time",
     columns=CALL_LOG_COLUMNS, nested=LOG_NESTED,
-    # by the call log `id`, not `call_id`: a transferred call has two logs under one call_id
-    # (the API answers 404 code 1001 for such a call_id), and each log has its own legs
-    detail_resource="call_log_details", detail_path="/phone/call_logs/{id}",
-    child_table="call_log_legs", child_items_keys=("log_details",), child_key="id",
-    parent_column="call_log_id", child_columns=LEG_COLUMNS, child_nested=LEG_NESTED,
-    sync_resource="user_call_logs", sync_path="/phone/users/{userId}/call_logs/sync",
-    sync_arrays=(SyncArray("call_logs", "id", "user_call_logs", ("id",), USER_CALL_LOG_COLUMNS, LOG_NESTED),),
-    child_order="leg_index",
+)
+# by the call log `id`, not `call_id`: a transferred call has two logs under one call_id
+# (the API answers 404 code 1001 for such a call_id), and each log has its own legs
+CALL_LOG_DETAILS = CallDetail(
+    resource="call_log_details", path="/phone/call_logs/{id}", parent_key="id",
+    table="call_log_legs", items_keys=("log_details",), key="id",
+    parent_column="call_log_id", columns=LEG_COLUMNS, nested=LEG_NESTED, order="leg_index",
+)
+USER_CALL_LOGS = UserSync(
+    resource="user_call_logs", path="/phone/users/{userId}/call_logs/sync", cursor="date_time",
+    arrays=(SyncArray("call_logs", "id", "user_call_logs", ("id",), USER_CALL_LOG_COLUMNS, LOG_NESTED),),
 )
 
-CALL_HISTORY = Family(
-    table="call_history", path="/phone/call_history", items_keys=("call_history", "call_logs"),
-    key="call_history_uuid", cursor="start_time", columns=CALL_HISTORY_COLUMNS, nested=(),
+CALL_HISTORY = CallList(
+    resource="call_history", path="/phone/call_history", items_keys=("call_history", "call_logs"),
+    key="call_history_uuid", cursor="start_time", columns=CALL_HISTORY_COLUMNS,
     # `recording_status` defaults to `recorded` in the definition: one pass per value reads every call
     passes=({"recording_status": "recorded"}, {"recording_status": "non_recorded"}),
-    detail_resource="call_history_details", detail_path="/phone/call_history/{callHistoryUuid}",
-    child_table="call_elements", child_items_keys=("call_elements", "call_path"),
-    child_key="call_element_id", parent_column="call_history_uuid",
-    child_columns=CALL_ELEMENT_COLUMNS, child_nested=(),
-    # the deprecated arrays (legacy shape, removed in November 2026) key their items `id`
-    key_aliases={"call_logs": "id"}, child_key_aliases={"call_path": "id"},
-    sync_resource="user_call_history", sync_path="/phone/users/{userId}/call_history/sync",
-    # the user's legs, twice: call_logs[] keyed id and call_elements[] keyed call_element_id; a user
-    # can have several legs in one call (rung, then voicemail), so neither is keyed by the call
-    sync_arrays=(
+    # the deprecated array (legacy shape, removed in November 2026) keys its items `id`
+    key_aliases={"call_logs": "id"},
+)
+CALL_HISTORY_DETAILS = CallDetail(
+    resource="call_history_details", path="/phone/call_history/{callHistoryUuid}",
+    parent_key="call_history_uuid", table="call_elements", items_keys=("call_elements", "call_path"),
+    key="call_element_id", parent_column="call_history_uuid", columns=CALL_ELEMENT_COLUMNS,
+    key_aliases={"call_path": "id"},
+)
+# the user's legs, twice: call_logs[] keyed id and call_elements[] keyed call_element_id; a user
+# can have several legs in one call (rung, then voicemail), so neither is keyed by the call
+USER_CALL_HISTORY = UserSync(
+    resource="user_call_history", path="/phone/users/{userId}/call_history/sync", cursor="start_time",
+    arrays=(
         SyncArray("call_logs", "id", "user_call_legs", ("user_id", "id"), USER_CALL_LEG_COLUMNS),
         SyncArray("call_elements", "call_element_id", "user_call_elements", ("user_id", "call_element_id"),
                   USER_CALL_ELEMENT_COLUMNS),
     ),
 )
 
-FAMILIES = (CALL_LOGS, CALL_HISTORY)
+# (list, its details, the user sync) of each family
+FAMILIES = ((CALL_LOGS, CALL_LOG_DETAILS, USER_CALL_LOGS), (CALL_HISTORY, CALL_HISTORY_DETAILS, USER_CALL_HISTORY))

@@ -18,7 +18,7 @@ from sandbox.config import QUIRKS
 from sources.common.config import build_zoom_client
 from sources.common.errors import ConfigError
 from sources.zoom_phone import helpers, zoom_phone
-from sources.zoom_phone.settings import CALL_LOGS
+from sources.zoom_phone.settings import CALL_LOG_DETAILS
 from tests.zoom_phone.support import (
     counts,
     duplicates,
@@ -202,7 +202,7 @@ def test_a_vanished_call_is_skipped_with_a_warning(small_sandbox, caplog):
     gone = "0a1b2c3d-0000-4000-8000-00000000dead"
     client = build_zoom_client(clock=sb.clock)
     with caplog.at_level(logging.WARNING):
-        legs = helpers.detail_page(client, CALL_LOGS, pa.table({"id": [gone, real]}), 4, "default")
+        legs = helpers.detail_page(client, CALL_LOG_DETAILS, pa.table({"id": [gone, real]}), 4, "default")
     assert set(legs.column("call_log_id").to_pylist()) == {real}
     assert legs.num_rows == len([leg for leg in sb.truth.call_log_legs() if leg["call_log_id"] == real])
     assert gone in caplog.text and requests_to(sb, "GET /phone/call_logs/{id}", 404)
