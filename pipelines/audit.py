@@ -270,7 +270,7 @@ def describe_requests(counted: list[Counted], client: Any, days: int) -> list[st
                      f"({c.table}; rate label {c.label}, {rate})")
         if c.note:
             lines.append(f"    note: {c.note}")
-    lines.insert(0, f"requests: {total}, at the configured limits at least {_duration(seconds)}")
+    lines.insert(0, f"requests: {total}, at the configured limits at least {duration(seconds)}")
     return lines
 
 
@@ -278,11 +278,12 @@ def _period(seconds: float) -> str:
     return "s" if seconds == 1 else ("min" if seconds == 60 else f"{seconds:g}s")
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
+    """A time at the configured limits, for the audit's and the plan's request lines."""
     if seconds < 90:
-        return f"{seconds:.0f} s"
+        return f"{seconds:.1f} s"
     if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
+        return f"{seconds / 60:.1f} min"
     return f"{seconds / 3600:.1f} h"
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipelines.audit import counted_lists, source_options
+from pipelines.audit import counted_lists, duration, source_options
 from pipelines.console import Console
 from pipelines.errors import EXIT_OK, OUTCOME_EXIT, classify, combine_exit_codes, describe
 from pipelines.status import stored_state
@@ -94,14 +94,6 @@ class Plan:
                            f"the quota (exit 3) and the next runs go on ({math.ceil(used / daily)} days)")
         out.append(f"  (from {self.counting} counting requests; ~ = estimate)")
         return out
-
-
-def duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.1f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 def _readable(wh: Warehouse) -> bool:

@@ -173,15 +173,16 @@ class SourceResult:
         retries = self.requests.get("_retries", 0)
         sent = f"{self.total_requests}" + (f" ({retries} retries)" if retries else "")
         head = f"{self.source:<20} {self.outcome.upper():<6} {self.seconds:7.1f}s  requests {sent:<6}"
+        if self.outcome not in (OK, PARTIAL):
+            return f"{head} {self.error or ''}".rstrip()
         if self.outcome == PARTIAL:
             head = f"{head} {self.error}"
-        if self.outcome in (OK, PARTIAL) and self.tables:
+        if self.tables:
             return "\n".join([f"{head} rows: {runs.describe_sums(self.tables)}",
                               *runs.describe_tables(self.tables, indent="    ")])
-        if self.outcome == OK:  # the tables could not be counted: what was handed to the loader
-            rows = ", ".join(f"{t} {n}" for t, n in sorted(self.rows.items())) or "no new rows"
-            return f"{head} rows loaded: {rows}"
-        return f"{head} {self.error or ''}".rstrip()
+        # the tables could not be counted: what was handed to the loader
+        rows = ", ".join(f"{t} {n}" for t, n in sorted(self.rows.items())) or "no new rows"
+        return f"{head} rows loaded: {rows}"
 
 
 def iso(value: dt.datetime | None) -> str | None:

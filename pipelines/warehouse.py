@@ -49,6 +49,9 @@ POSTGRES_ENV = "DESTINATION__POSTGRES__CREDENTIALS"
 # dlt's staging datasets (each load lands there, then is merged into the dataset): named to sort
 # after every dataset an analyst browses (dlt's default `<dataset>_staging` sat beside them)
 STAGING_LAYOUT = "zz_staging_%s"
+# dlt settings callpipe relies on, whatever directory it runs from (a .dlt/config.toml elsewhere may
+# not have them): every row carries its `_dlt_load_id` (the run counts and the docs rely on it)
+REQUIRED_DLT_SETTINGS = {"NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID": "true"}
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@\s]*)@", re.I)
@@ -179,6 +182,7 @@ class Warehouse:
         Load with `loader_file_format=warehouse.loader_file_format` (parquet / csv).
         """
         self.work_dir.mkdir(parents=True, exist_ok=True)
+        os.environ.update(REQUIRED_DLT_SETTINGS)
         kw = {"progress": progress} if progress is not None else {}
         return dlt.pipeline(
             pipeline_name=self.pipeline_name(source, account),

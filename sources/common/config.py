@@ -186,16 +186,20 @@ class ZoomConfiguration(ClientConfiguration):
 
 @configspec
 class ZoomRateLimits(BaseConfiguration):
-    """[sources.zoom.rate_limits]: requests per second per label, and the Heavy daily budget."""
+    """[sources.zoom.rate_limits]: requests per second per label, and daily budgets per process
+    (Heavy: Zoom's own 30,000 a day on Business+; Light: none by Zoom, 0 = no budget), set lower to
+    leave room for the other apps of the account."""
 
     light: int = 40
     medium: int = 20
     heavy: int = 10
     heavy_daily: int = 30000
+    light_daily: int = 0
 
     labels: ClassVar[dict[str, str]] = {
         **{label: f"Zoom {label} rate (requests per second)" for label in ("light", "medium", "heavy")},
-        "heavy_daily": "Zoom heavy daily budget"}
+        "heavy_daily": "Zoom heavy daily budget", "light_daily": "Zoom light daily budget"}
+    zero_allowed: ClassVar[tuple[str, ...]] = ("light_daily",)
 
 
 @configspec
@@ -379,8 +383,9 @@ def build_zoom_client(clock: Clock | None = None, account: str | None = None, **
     _check_urls(config, section, "Zoom", {name: getattr(ZoomConfiguration(), name) for name in ("base_url", "token_url")})
     credentials = resolve(ZoomCredentials, section, "Zoom", secrets)
     limits = resolve(ZoomRateLimits, f"{section}.rate_limits", "Zoom", rates, base_limits)
-    limiters = {label: shared_limiter("zoom", label, rate, 1.0, limits.heavy_daily if label == "heavy" else None,
-                                      clock, config.rate_margin, account=section)
+    daily = {"heavy": limits.heavy_daily, "light": limits.light_daily or None}
+    limiters = {label: shared_limiter("zoom", label, rate, 1.0, daily.get(label), clock, config.rate_margin,
+                                      account=section)
                 for label, rate in (("light", limits.light), ("medium", limits.medium), ("heavy", limits.heavy))}
     auth = ZoomS2SAuth(config.token_url, credentials.account_id, credentials.client_id, credentials.client_secret,
                        clock=clock)

@@ -174,14 +174,11 @@ COUNT_FIELDS = ("hold_count", "warm_transfer_initiated_count", "warm_transfer_co
                 "warm_conference_count", "conference_count", "abandoned_count", "voicemail_count")
 _METRICS = {**{f"{name}_ms": FLOAT for name in MS_FIELDS}, **{name: INT for name in COUNT_FIELDS}}
 
+# the fields the dataset row and the log row share
+_ENGAGEMENT = {"engagement_id": TEXT, "direction": TEXT, "start_time": TS, "end_time": TS, "enter_channel": TEXT,
+               "enter_channel_source": TEXT, "caller_id": TEXT}
 ENGAGEMENT_COLUMNS = {
-    "engagement_id": TEXT,
-    "direction": TEXT,
-    "start_time": TS,
-    "end_time": TS,
-    "enter_channel": TEXT,
-    "enter_channel_source": TEXT,
-    "caller_id": TEXT,
+    **_ENGAGEMENT,
     "dnis": TEXT,
     "ani": TEXT,
     "consumer_name": TEXT,
@@ -190,13 +187,7 @@ ENGAGEMENT_COLUMNS = {
     **COMMON,
 }
 ENGAGEMENT_LOG_COLUMNS = {
-    "engagement_id": TEXT,
-    "direction": TEXT,
-    "start_time": TS,
-    "end_time": TS,
-    "enter_channel": TEXT,
-    "enter_channel_source": TEXT,
-    "caller_id": TEXT,
+    **_ENGAGEMENT,
     "ani_from": TEXT,
     "dnis_to": TEXT,
     "consumer_name": TEXT,

@@ -16,7 +16,8 @@ from tests.common.fake_server import FakeClock
 
 ZOOM_KEYS = ["base_url", "token_url", "connect_timeout", "read_timeout", "max_retries", "backoff_base",
              "backoff_max", "pool_size", "rate_margin", "account_id", "client_id", "client_secret",
-             "rate_limits.light", "rate_limits.medium", "rate_limits.heavy", "rate_limits.heavy_daily"]
+             "rate_limits.light", "rate_limits.medium", "rate_limits.heavy", "rate_limits.heavy_daily",
+             "rate_limits.light_daily"]
 ZOHO_KEYS = ["data_centre", "base_url", "token_url", "connect_timeout", "read_timeout", "max_retries",
              "backoff_base", "backoff_max", "pool_size", "rate_margin", "requests_per_minute",
              "client_id", "client_secret", "refresh_token"]

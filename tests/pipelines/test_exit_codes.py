@@ -63,3 +63,29 @@ def test_live_counter_draws_one_line_per_step():
     text = stream.getvalue()
     assert "\r\033[K  zoom_phone normalize: call_logs 120 | Files 1/8" in text
     assert text.endswith("\r\033[K")
+
+
+def test_a_light_daily_budget_stops_zoom_phone_as_a_quota_and_the_next_day_goes_on(tiny_sandbox, tmp_path,
+                                                                                   monkeypatch):
+    """`[sources.zoom.rate_limits] light_daily` leaves room for the account's other apps: the run
+    sends no more Light (detail) requests than the budget, stops resumable (exit 3) and keeps no
+    call without its legs; a run with a budget again finishes the load."""
+    where = ["--source", "zoom_phone", "--duckdb-path", str(tmp_path / "w.duckdb"),
+             "--pipelines-dir", str(tmp_path / "pl")]
+    details = "GET /phone/call_history/{callHistoryUuid}"
+    monkeypatch.setenv("SOURCES__ZOOM__RATE_LIMITS__LIGHT_DAILY", "5")
+    code, out, err = run(["run", *where], tiny_sandbox)
+    assert code == 3, out + err
+    line = next(line for line in out.splitlines() if line.startswith("zoom_phone"))
+    assert "QUOTA" in line and "daily budget of 5 requests for 'zoom light'" in line, line
+    assert sum(1 for _, _, name, _, _ in tiny_sandbox.request_log if name == details) == 5
+
+    monkeypatch.setenv("SOURCES__ZOOM__RATE_LIMITS__LIGHT_DAILY", "0")  # no budget of our own
+    code, out, err = run(["run", *where], tiny_sandbox)
+    assert code == 0, out + err
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        legless = con.execute("SELECT count(*) FROM zoom_phone.call_history h WHERE NOT EXISTS (SELECT 1 FROM "
+                          "zoom_phone.call_elements e WHERE e.call_history_uuid = h.call_history_uuid)").fetchone()
+    assert legless == (0,)

@@ -183,3 +183,35 @@ def test_status_shows_the_figures_and_an_older_runs_table_is_migrated(tiny_sandb
     assert f"call_logs {unchanged} unchanged" in text
     assert f"tables       call_logs {total}" in text
     assert wh.query(f"SELECT rows_loaded, rows_new FROM {runs} WHERE run_id = 'old-1'") == [(7, None)]
+
+
+def test_a_run_from_another_directory_counts_its_rows_and_says_why_it_stopped_once(tiny_world, tmp_path):
+    """The installed `callpipe` run where no .dlt/config.toml is (a scheduler's working directory):
+    every row still carries its load id, so the summary counts new rows per table, and a time-boxed
+    run says why it stopped once."""
+    import subprocess
+    import sys
+
+    from tests.conftest import SANDBOX_START
+    from tests.pipelines.conftest import cli_env
+
+    sb = tiny_world(start=SANDBOX_START)
+    start = dt.datetime.fromisoformat(SANDBOX_START.replace("Z", "+00:00")) - dt.timedelta(days=6)
+    env = cli_env(sb, SOURCES__ZOOM_PHONE__START_DATE=start.isoformat(), PIPELINE__PROGRESS_DAYS="2")
+    where = ["--source", "zoom_phone", "--duckdb-path", str(tmp_path / "w.duckdb"),
+             "--pipelines-dir", str(tmp_path / "pipelines")]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    texts = []
+    for limit in (["--max-requests", "5"], []):
+        done = subprocess.run([sys.executable, "-m", "pipelines", "run", *where, *limit], env=env, cwd=elsewhere,
+                              capture_output=True, text=True, timeout=240)
+        texts.append(done.stdout)
+        assert "could not count" not in done.stderr, done.stderr
+    boxed, rest = texts
+    assert boxed.count("--max-requests 5 reached") == 1, boxed
+    assert re.search(r"call_history\s+\d+ new", boxed) and re.search(r"call_history\s+\d+ new", rest), texts
+    wh = Warehouse.duckdb(tmp_path / "w.duckdb", pipelines_dir=tmp_path / "pipelines")
+    for table in data_tables(wh, "zoom_phone"):
+        missing = wh.query(f"SELECT count(*) FROM {wh.qualified('zoom_phone', table)} WHERE _dlt_load_id IS NULL")
+        assert missing == [(0,)], table
