@@ -385,7 +385,7 @@ def build_zoom_client(clock: Clock | None = None, account: str | None = None, **
     limits = resolve(ZoomRateLimits, f"{section}.rate_limits", "Zoom", rates, base_limits)
     daily = {"heavy": limits.heavy_daily, "light": limits.light_daily or None}
     limiters = {label: shared_limiter("zoom", label, rate, 1.0, daily.get(label), clock, config.rate_margin,
-                                      account=section)
+                                      account="" if section == ZOOM else section)
                 for label, rate in (("light", limits.light), ("medium", limits.medium), ("heavy", limits.heavy))}
     auth = ZoomS2SAuth(config.token_url, credentials.account_id, credentials.client_id, credentials.client_secret,
                        clock=clock)
@@ -418,7 +418,7 @@ def build_zoho_client(clock: Clock | None = None, account: str | None = None, **
     _check_urls(config, section, "Zoho", {"base_url": base_url, "token_url": token_url})
     credentials = resolve(ZohoVoiceCredentials, section, "Zoho", secrets)
     limiters = {"default": shared_limiter("zoho_voice", "default", config.requests_per_minute, 60.0, None, clock,
-                                          config.rate_margin, account=section)}
+                                          config.rate_margin, account="" if section == ZOHO else section)}
     auth = ZohoRefreshAuth(config.token_url, credentials.client_id, credentials.client_secret,
                            credentials.refresh_token, clock=clock)
     return ApiClient("zoho_voice", config.base_url, auth, limiters, clock=clock, config_section=section,
