@@ -286,7 +286,7 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
         return result
 
     def on_wait() -> None:
-        console.step(title, "waiting for the DuckDB file (another callpipe process is writing to it)")
+        console.step(title, "waiting for the warehouse (another callpipe load is writing to it)")
 
     recorded = False
     try:

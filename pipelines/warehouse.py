@@ -213,10 +213,13 @@ class Warehouse:
         """DuckDB takes one writer process at a time: serialize our own processes' DB phases.
 
         Blocks (up to `timeout` s) instead of refusing: the holder only keeps it while loading.
-        No-op for Postgres.
+        Postgres: a session advisory lock of the database plays the same part, so the loads of
+        two accounts of a source (same tables, same staging tables) never run at the same time,
+        whatever process they run in; their extracts still do.
         """
         if self.kind != DUCKDB:
-            yield
+            with self._pg_writer_lock(timeout, on_wait):
+                yield
             return
         self.lock_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.lock_dir / "writer.lock", os.O_RDWR | os.O_CREAT, 0o644)
@@ -240,6 +243,35 @@ class Warehouse:
             yield
         finally:
             os.close(fd)  # closing releases the flock
+
+    @contextlib.contextmanager
+    def _pg_writer_lock(self, timeout: float, on_wait=None) -> Iterator[None]:
+        import psycopg2
+
+        key = int.from_bytes(hashlib.sha1(b"callpipe:writer").digest()[:4], "big") & 0x7FFFFFFF
+        try:
+            conn = psycopg2.connect(self.location, connect_timeout=10, application_name="callpipe writer")
+        except psycopg2.Error as exc:
+            raise WarehouseError(f"cannot connect to {self.describe()}: {self.redact(str(exc).strip())}") from None
+        conn.autocommit = True
+        try:
+            deadline = time.monotonic() + timeout
+            waited = False
+            with conn.cursor() as cur:
+                while True:
+                    cur.execute("SELECT pg_try_advisory_lock(%s, %s)", [AdvisoryLock.NAMESPACE, key])
+                    if cur.fetchone()[0]:
+                        break
+                    if not waited and on_wait is not None:
+                        on_wait()
+                    waited = True
+                    if time.monotonic() > deadline:
+                        raise WarehouseError(f"{self.describe()} stayed busy for {timeout:.0f}s (another callpipe "
+                                             "process is loading into it): try again when it is done")
+                    time.sleep(0.2)
+            yield
+        finally:
+            conn.close()  # closing the session releases the lock
 
     # ------------------------------------------------------------------ SQL
     @contextlib.contextmanager
