@@ -49,11 +49,12 @@ QUEUE_DAILY_COLUMNS: tuple[tuple[str, str], ...] = (
     ("abandoned", BIGINT), ("abandon_rate", DOUBLE), ("avg_wait_s", DOUBLE), ("p90_wait_s", DOUBLE),
     ("avg_handle_s", DOUBLE), ("avg_hold_s", DOUBLE), ("avg_wrap_up_s", DOUBLE), ("transfers", BIGINT),
     ("answered_within_sl", BIGINT), ("service_level", DOUBLE), ("service_level_seconds", BIGINT),
+    ("source_account", TEXT),
 )
 AGENT_DAILY_COLUMNS: tuple[tuple[str, str], ...] = (
     ("day", "DATE"), ("user_id", TEXT), ("user_name", TEXT), ("handled", BIGINT), ("total_talk_s", DOUBLE),
     ("total_hold_s", DOUBLE), ("total_wrap_up_s", DOUBLE), ("total_handle_s", DOUBLE), ("avg_handle_s", DOUBLE),
-    ("transfers_initiated", BIGINT), ("transfers_completed", BIGINT),
+    ("transfers_initiated", BIGINT), ("transfers_completed", BIGINT), ("source_account", TEXT),
 )
 
 CALL_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -138,6 +139,11 @@ class Catalog:
             return f"CAST({ref} AS {sql_type})" if sql_type else ref
         return f"CAST(NULL AS {sql_type or TEXT})"
 
+    def acct(self, source: str, table: str, alias: str) -> str:
+        """The row's account (`source_account`, '' in a table without it): natural ids are unique
+        only within an account, so every join and partition by a call or engagement id has it."""
+        return f"COALESCE({self.col(source, table, alias, 'source_account', TEXT)}, '')"
+
 
 # ---------------------------------------------------------------------------- helpers
 
@@ -161,13 +167,14 @@ def _outcome_join(cat: Catalog, alias: str, provider: str, raw_expr: str) -> str
 
 
 def _first_queue_join(on: str, rows: str, *, key: str, order: str, queue_id: str, queue_name: str,
-                      where: str) -> str:
-    """LEFT JOIN `cq` (call_key, queue_id, queue_name): per call `key`, the first of `rows` (by
-    `order`) that is a queue step (`where`), joined on `cq.call_key = on`."""
-    first = (f"SELECT call_key, queue_id, queue_name FROM (SELECT {key} AS call_key, {queue_id} AS queue_id, "
-             f"{queue_name} AS queue_name, ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {order}) AS qn "
+                      where: str, account: str, on_account: str) -> str:
+    """LEFT JOIN `cq` (call_key, queue_id, queue_name): per call `key` of an `account`, the first of
+    `rows` (by `order`) that is a queue step (`where`), joined on `cq.call_key = on` in `on_account`."""
+    first = (f"SELECT call_key, acct, queue_id, queue_name FROM (SELECT {key} AS call_key, {account} AS acct, "
+             f"{queue_id} AS queue_id, {queue_name} AS queue_name, "
+             f"ROW_NUMBER() OVER (PARTITION BY {account}, {key} ORDER BY {order}) AS qn "
              f"FROM {rows} WHERE {where}) fq WHERE qn = 1")
-    return f"LEFT JOIN ({first}) cq ON cq.call_key = {on}"
+    return f"LEFT JOIN ({first}) cq ON cq.call_key = {on} AND cq.acct = {on_account}"
 
 
 def _zoom_target_type(ext_type: str, voicemail: str) -> str:
@@ -189,7 +196,8 @@ def _history_ranked(cat: Catalog) -> str:
     """call_history with the call key and rn = 1 on the row kept per call."""
     c = lambda n, t=None: cat.col("zoom_phone", "call_history", "x", n, t)  # noqa: E731
     key = f"COALESCE({c('call_id', TEXT)}, {c('call_history_uuid', TEXT)})"
-    return (f"SELECT x.*, {key} AS call_key, ROW_NUMBER() OVER (PARTITION BY {key} "
+    acct = cat.acct("zoom_phone", "call_history", "x")
+    return (f"SELECT x.*, {key} AS call_key, {acct} AS acct, ROW_NUMBER() OVER (PARTITION BY {acct}, {key} "
             f"ORDER BY {c('start_time')}, {c('call_history_uuid', TEXT)}) AS rn "
             f"FROM {cat.table('zoom_phone', 'call_history')} x")
 
@@ -198,8 +206,9 @@ def _logs_ranked(cat: Catalog) -> str:
     """call_logs with the call key, rn = 1 on the first log of the call and per-call aggregates."""
     c = lambda n, t=None: cat.col("zoom_phone", "call_logs", "x", n, t)  # noqa: E731
     key = f"COALESCE({c('call_id', TEXT)}, {c('id', TEXT)})"
-    part = f"PARTITION BY {key}"
-    return (f"SELECT x.*, {key} AS call_key, "
+    acct = cat.acct("zoom_phone", "call_logs", "x")
+    part = f"PARTITION BY {acct}, {key}"
+    return (f"SELECT x.*, {key} AS call_key, {acct} AS acct, "
             f"ROW_NUMBER() OVER ({part} ORDER BY {c('date_time')}, {c('id', TEXT)}) AS rn, "
             f"MIN({c('date_time', TSZ)}) OVER ({part}) AS call_started_at, "
             f"MIN({c('answer_start_time', TSZ)}) OVER ({part}) AS call_answered_at, "
@@ -214,21 +223,21 @@ def _legacy_recorded(cat: Catalog) -> str | None:
     if not cat.has("zoom_phone", "call_logs"):
         return None
     c = lambda n, t=None: cat.col("zoom_phone", "call_logs", "x", n, t)  # noqa: E731
-    parts = [f"SELECT COALESCE({c('call_id', TEXT)}, {c('id', TEXT)}) AS call_key, "
+    parts = [f"SELECT COALESCE({c('call_id', TEXT)}, {c('id', TEXT)}) AS call_key, {cat.acct('zoom_phone', 'call_logs', 'x')} AS acct, "
              f"{c('recording_id')} IS NOT NULL AS rec FROM {cat.table('zoom_phone', 'call_logs')} x"]
     legs = _legacy_legs(cat)
     if legs is not None:
         g = lambda n, t=None: cat.col("zoom_phone", "call_log_legs", "g", n, t)  # noqa: E731
-        parts.append(f"SELECT g.call_key, {g('recording_id')} IS NOT NULL AS rec FROM ({legs}) g")
-    return (f"SELECT call_key, BOOL_OR(rec) AS recorded FROM ({' UNION ALL '.join(parts)}) r "
-            "GROUP BY call_key")
+        parts.append(f"SELECT g.call_key, g.acct, {g('recording_id')} IS NOT NULL AS rec FROM ({legs}) g")
+    return (f"SELECT call_key, acct, BOOL_OR(rec) AS recorded FROM ({' UNION ALL '.join(parts)}) r "
+            "GROUP BY acct, call_key")
 
 
 def _elements_recorded(cat: Catalog, elements: str) -> str:
     """(call_key, recorded): a call element of the call has a `recording_id`."""
     e = lambda n, t=None: cat.col("zoom_phone", "call_elements", "e", n, t)  # noqa: E731
-    return (f"SELECT e.call_key, BOOL_OR({e('recording_id')} IS NOT NULL) AS recorded FROM ({elements}) e "
-            "GROUP BY e.call_key")
+    return (f"SELECT e.call_key, e.acct, BOOL_OR({e('recording_id')} IS NOT NULL) AS recorded "
+            f"FROM ({elements}) e GROUP BY e.acct, e.call_key")
 
 
 def _elements_of_kept_history(cat: Catalog) -> str | None:
@@ -236,11 +245,12 @@ def _elements_of_kept_history(cat: Catalog) -> str | None:
     if not (cat.has("zoom_phone", "call_elements") and cat.has("zoom_phone", "call_history")):
         return None
     e = lambda n, t=None: cat.col("zoom_phone", "call_elements", "e", n, t)  # noqa: E731
-    return (f"SELECT e.*, h.call_key AS call_key, ROW_NUMBER() OVER (PARTITION BY h.call_key "
+    return (f"SELECT e.*, h.call_key AS call_key, h.acct AS acct, ROW_NUMBER() OVER (PARTITION BY h.acct, h.call_key "
             f"ORDER BY {e('segment', BIGINT)}, {e('node', BIGINT)}, {e('start_time')}, "
             f"{e('call_element_id', TEXT)}) AS leg_order "
             f"FROM {cat.table('zoom_phone', 'call_elements')} e "
-            f"JOIN ({_history_ranked(cat)}) h ON h.call_history_uuid = e.call_history_uuid AND h.rn = 1")
+            f"JOIN ({_history_ranked(cat)}) h ON h.call_history_uuid = e.call_history_uuid "
+            f"AND h.acct = {cat.acct('zoom_phone', 'call_elements', 'e')} AND h.rn = 1")
 
 
 def _legacy_legs(cat: Catalog) -> str | None:
@@ -250,14 +260,16 @@ def _legacy_legs(cat: Catalog) -> str | None:
     g = lambda n, t=None: cat.col("zoom_phone", "call_log_legs", "g", n, t)  # noqa: E731
     if cat.has("zoom_phone", "call_logs"):
         lc = lambda n, t=None: cat.col("zoom_phone", "call_logs", "l", n, t)  # noqa: E731
-        join = f"LEFT JOIN {cat.table('zoom_phone', 'call_logs')} l ON {lc('id', TEXT)} = {g('call_log_id', TEXT)}"
+        join = (f"LEFT JOIN {cat.table('zoom_phone', 'call_logs')} l ON {lc('id', TEXT)} = {g('call_log_id', TEXT)} "
+                f"AND {cat.acct('zoom_phone', 'call_logs', 'l')} = {cat.acct('zoom_phone', 'call_log_legs', 'g')}")
         key = f"COALESCE({lc('call_id', TEXT)}, {g('call_id', TEXT)}, {g('call_log_id', TEXT)})"
         log_time = lc("date_time", TSZ)
     else:
         join = ""
         key = f"COALESCE({g('call_id', TEXT)}, {g('call_log_id', TEXT)})"
         log_time = f"CAST(NULL AS {TSZ})"
-    return (f"SELECT g.*, {key} AS call_key, ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {log_time}, "
+    acct = cat.acct("zoom_phone", "call_log_legs", "g")
+    return (f"SELECT g.*, {key} AS call_key, {acct} AS acct, ROW_NUMBER() OVER (PARTITION BY {acct}, {key} ORDER BY {log_time}, "
             f"{g('call_log_id', TEXT)}, {g('leg_index', BIGINT)}, {g('date_time')}) AS leg_order "
             f"FROM {cat.table('zoom_phone', 'call_log_legs')} g {join}")
 
@@ -268,7 +280,7 @@ def _legacy_legs_used(cat: Catalog, elements: str | None) -> str | None:
     if legacy is None or elements is None:
         return legacy
     return (f"SELECT ll.* FROM ({legacy}) ll WHERE NOT EXISTS "
-            f"(SELECT 1 FROM ({elements}) el WHERE el.call_key = ll.call_key)")
+            f"(SELECT 1 FROM ({elements}) el WHERE el.call_key = ll.call_key AND el.acct = ll.acct)")
 
 
 # ---------------------------------------------------------------------------- calls
@@ -284,18 +296,22 @@ def _calls_zoom_history(cat: Catalog) -> str:
         joins.append(_first_queue_join(
             "h.call_key", f"({elements}) e", key="e.call_key", order="e.leg_order",
             queue_id=ee("callee_ext_id", TEXT), queue_name=ee("callee_name", TEXT),
-            where=f"LOWER(TRIM({ee('callee_ext_type', TEXT)})) = 'call_queue'"))
+            where=f"LOWER(TRIM({ee('callee_ext_type', TEXT)})) = 'call_queue'",
+            account="e.acct", on_account="h.acct"))
         queue_id, queue_name = "cq.queue_id", "cq.queue_name"
     charge = "NULL"
     # recorded: the call says so, or one of its legs (call elements, legacy logs and legs) has a recording
     recorded = [f"LOWER(TRIM({c('recording_status', TEXT)})) = 'recorded'"]
     if elements is not None:
-        joins.append(f"LEFT JOIN ({_elements_recorded(cat, elements)}) er ON er.call_key = h.call_key")
+        joins.append(f"LEFT JOIN ({_elements_recorded(cat, elements)}) er ON er.call_key = h.call_key "
+                     "AND er.acct = h.acct")
         recorded.append("COALESCE(er.recorded, FALSE)")
     if cat.has("zoom_phone", "call_logs"):
         # call history has no charge: take it from the legacy call logs of the same call
-        joins.append(f"LEFT JOIN ({_logs_ranked(cat)}) lg ON lg.call_key = h.call_key AND lg.rn = 1")
-        joins.append(f"LEFT JOIN ({_legacy_recorded(cat)}) lr ON lr.call_key = h.call_key")
+        joins.append(f"LEFT JOIN ({_logs_ranked(cat)}) lg ON lg.call_key = h.call_key "
+                     "AND lg.acct = h.acct AND lg.rn = 1")
+        joins.append(f"LEFT JOIN ({_legacy_recorded(cat)}) lr ON lr.call_key = h.call_key "
+                     "AND lr.acct = h.acct")
         charge = "lg.call_charge"
         recorded.append("COALESCE(lr.recorded, FALSE)")
     values = {
@@ -328,14 +344,17 @@ def _calls_zoom_logs(cat: Catalog) -> str:
         joins.append(_first_queue_join(
             "l.call_key", f"({legacy}) g", key="g.call_key", order="g.leg_order",
             queue_id=gg("forward_to_id", TEXT), queue_name=gg("forward_to_name", TEXT),
-            where=f"LOWER(TRIM({gg('forward_to_type', TEXT)})) IN ('callqueue', 'call_queue')"))
+            where=f"LOWER(TRIM({gg('forward_to_type', TEXT)})) IN ('callqueue', 'call_queue')",
+            account="g.acct", on_account="l.acct"))
         queue_id, queue_name = "cq.queue_id", "cq.queue_name"
-    joins.append(f"LEFT JOIN ({_legacy_recorded(cat)}) lr ON lr.call_key = l.call_key")
+    joins.append(f"LEFT JOIN ({_legacy_recorded(cat)}) lr ON lr.call_key = l.call_key "
+                 "AND lr.acct = l.acct")
     where = "l.rn = 1"
     if cat.has("zoom_phone", "call_history"):
         hc = lambda n, t=None: cat.col("zoom_phone", "call_history", "hx", n, t)  # noqa: E731
         where += (f" AND NOT EXISTS (SELECT 1 FROM {cat.table('zoom_phone', 'call_history')} hx "
-                  f"WHERE COALESCE({hc('call_id', TEXT)}, {hc('call_history_uuid', TEXT)}) = l.call_key)")
+                  f"WHERE COALESCE({hc('call_id', TEXT)}, {hc('call_history_uuid', TEXT)}) = l.call_key "
+                  f"AND {cat.acct('zoom_phone', 'call_history', 'hx')} = l.acct)")
     values = {
         "provider": "'zoom_phone'", "source_table": "'call_logs'", "source_key": c("id"), "call_id": "l.call_key",
         "direction": f"LOWER(TRIM({c('direction', TEXT)}))",
@@ -363,14 +382,18 @@ def _calls_cc(cat: Catalog) -> str:
             c("engagement_id", TEXT), f"{cat.table('zoom_contact_center', 'voice_call_queues')} x",
             key=qc("engagement_id", TEXT), order=qc("position", BIGINT),
             queue_id=f"COALESCE({qc('cc_queue_id', TEXT)}, {qc('queue_id', TEXT)})", queue_name=qc("queue_name", TEXT),
-            where=f"COALESCE({qc('position', BIGINT)}, 0) >= 0"))
+            where=f"COALESCE({qc('position', BIGINT)}, 0) >= 0",
+            account=cat.acct("zoom_contact_center", "voice_call_queues", "x"),
+            on_account=cat.acct("zoom_contact_center", "voice_calls", "v")))
         queue_id, queue_name = "cq.queue_id", "cq.queue_name"
     talk = "NULL"
     if cat.has("zoom_contact_center", "engagements"):
         # the engagement dataset's time connected to agents: conversation + hold (ms)
         en = lambda n, t=None: cat.col("zoom_contact_center", "engagements", "en", n, t)  # noqa: E731
         joins.append(f"LEFT JOIN {cat.table('zoom_contact_center', 'engagements')} en "
-                     f"ON {en('engagement_id', TEXT)} = {c('engagement_id', TEXT)}")
+                     f"ON {en('engagement_id', TEXT)} = {c('engagement_id', TEXT)} "
+                     f"AND {cat.acct('zoom_contact_center', 'engagements', 'en')} = "
+                     f"{cat.acct('zoom_contact_center', 'voice_calls', 'v')}")
         talk = (f"CASE WHEN {en('engagement_id')} IS NOT NULL THEN CAST((COALESCE({en('conversation_duration_ms', DOUBLE)}, 0) "
                 f"+ COALESCE({en('hold_duration_ms', DOUBLE)}, 0)) / 1000 AS BIGINT) END")
     direction = f"LOWER(TRIM({c('direction', TEXT)}))"
@@ -525,12 +548,14 @@ def _legs_cc(cat: Catalog) -> str | None:
             continue
         x = lambda n, t=None, _t=table: cat.col("zoom_contact_center", _t, "x", n, t)  # noqa: E731
         target_id = f"COALESCE({', '.join(x(c, TEXT) for c in id_cols)}, NULL)"
+        acct = cat.acct("zoom_contact_center", table, "x")
         parts.append(
             f"SELECT {x('engagement_id', TEXT)} AS engagement_id, {group} AS grp, {x('position', BIGINT)} AS pos, "
             f"'{kind}' AS target_type, {target_id} AS target_id, {x(name_col, TEXT)} AS target_name, "
-            f"{x('source_account', TEXT)} AS source_account, "
-            f"COUNT(*) OVER (PARTITION BY {x('engagement_id', TEXT)}) AS n_in_group, "
-            f"ROW_NUMBER() OVER (PARTITION BY {x('engagement_id', TEXT)} ORDER BY {x('position', BIGINT)}) AS k "
+            f"{x('source_account', TEXT)} AS source_account, {acct} AS acct, "
+            f"COUNT(*) OVER (PARTITION BY {acct}, {x('engagement_id', TEXT)}) AS n_in_group, "
+            f"ROW_NUMBER() OVER (PARTITION BY {acct}, {x('engagement_id', TEXT)} "
+            f"ORDER BY {x('position', BIGINT)}) AS k "
             f"FROM {cat.table('zoom_contact_center', table)} x WHERE COALESCE({x('position', BIGINT)}, 0) >= 0"
         )
     if not parts:
@@ -547,7 +572,7 @@ def _legs_cc(cat: Catalog) -> str | None:
                f"ELSE {call_outcome} END")
     values = {
         "provider": "'zoom_contact_center'", "call_id": "s.engagement_id",
-        "leg_order": "ROW_NUMBER() OVER (PARTITION BY s.engagement_id ORDER BY s.grp, s.pos)",
+        "leg_order": "ROW_NUMBER() OVER (PARTITION BY s.acct, s.engagement_id ORDER BY s.grp, s.pos)",
         "source_table": "'voice_call_' || CASE s.grp WHEN 1 THEN 'flows' WHEN 2 THEN 'queues' ELSE 'agents' END",
         "leg_key": "s.engagement_id || ':' || s.target_type || ':' || CAST(s.pos AS TEXT)",
         "target_type": "s.target_type", "target_id": "s.target_id", "target_name": "s.target_name",
@@ -557,7 +582,8 @@ def _legs_cc(cat: Catalog) -> str | None:
     }
     if has_calls:
         join = (f"LEFT JOIN {cat.table('zoom_contact_center', 'voice_calls')} v "
-                f"ON {v('engagement_id', TEXT)} = s.engagement_id\n"
+                f"ON {v('engagement_id', TEXT)} = s.engagement_id "
+                f"AND {cat.acct('zoom_contact_center', 'voice_calls', 'v')} = s.acct\n"
                 + _outcome_join(cat, "m", "zoom_contact_center", v("result")))
     else:
         join = f"LEFT JOIN {cat.map_table()} m ON 1 = 0"
@@ -589,7 +615,7 @@ def _checked_legs(branches: str) -> str:
     routing = ", ".join(lit(t) for t in ROUTING_TARGETS)
     values["outcome"] = (f"CASE WHEN l.provider = 'zoom_phone' AND l.target_type IN ({routing}) "
                          "AND l.outcome = 'answered' "
-                         "AND l.leg_order < MAX(l.leg_order) OVER (PARTITION BY l.provider, l.call_id) "
+                         "AND l.leg_order < MAX(l.leg_order) OVER (PARTITION BY l.provider, l.source_account, l.call_id) "
                          "THEN 'forwarded' ELSE l.outcome END")
     for name in ("ring_s", "wait_s", "hold_s", "talk_s"):
         values[name] = nonneg(f"l.{name}")
@@ -618,8 +644,9 @@ def calls_daily_sql(cat: Catalog) -> str:
         f"    CAST(SUM(c.duration_s) AS BIGINT) AS total_duration_s,\n"
         f"    CAST(AVG(c.duration_s) AS {DOUBLE}) AS avg_duration_s,\n"
         f"    CAST(SUM(c.talk_s) AS BIGINT) AS total_talk_s,\n"
-        "    CAST(SUM(CASE WHEN c.quality_flags IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS quality_flagged\n"
-        f"FROM {calls} c\nGROUP BY {day}, c.provider, c.direction, c.outcome"
+        "    CAST(SUM(CASE WHEN c.quality_flags IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS quality_flagged,\n"
+        "    c.source_account\n"
+        f"FROM {calls} c\nGROUP BY {day}, c.provider, c.direction, c.outcome, c.source_account"
     )
 
 
@@ -637,7 +664,9 @@ def _engagement_facts(cat: Catalog) -> str:
     e = lambda n, t=DOUBLE: cat.col("zoom_contact_center", "engagements", "e", n, t)  # noqa: E731
     conv, hold = f"COALESCE({e('conversation_duration_ms')}, 0)", f"COALESCE({e('hold_duration_ms')}, 0)"
     wait = f"({e('duration_ms')} - {conv} - {hold}) / 1000"
-    return (f"SELECT {e('engagement_id', TEXT)} AS engagement_id, {_day(e('start_time', TSZ))} AS day, "
+    return (f"SELECT {e('engagement_id', TEXT)} AS engagement_id, {e('source_account', TEXT)} AS source_account, "
+            f"{cat.acct('zoom_contact_center', 'engagements', 'e')} AS acct, "
+            f"{_day(e('start_time', TSZ))} AS day, "
             f"LOWER(TRIM({e('direction', TEXT)})) AS direction, "
             f"({conv} + {hold} > 0) AS handled, (COALESCE({e('abandoned_count', BIGINT)}, 0) > 0) AS abandoned, "
             f"{nonneg(wait)} AS wait_s, {e('handle_duration_ms')} / 1000 AS handle_s, "
@@ -651,9 +680,10 @@ def _engagement_facts(cat: Catalog) -> str:
 def _children(cat: Catalog, table: str, id_col: str, name_col: str) -> str:
     """Stored rows of an engagement child table with the engagement's last position (`last_pos`)."""
     x = lambda n, t=None: cat.col("zoom_contact_center", table, "x", n, t)  # noqa: E731
-    return (f"SELECT {x('engagement_id', TEXT)} AS engagement_id, {x('position', BIGINT)} AS pos, "
+    acct = cat.acct("zoom_contact_center", table, "x")
+    return (f"SELECT {x('engagement_id', TEXT)} AS engagement_id, {acct} AS acct, {x('position', BIGINT)} AS pos, "
             f"{x(id_col, TEXT)} AS id, {x(name_col, TEXT)} AS name, "
-            f"MAX({x('position', BIGINT)}) OVER (PARTITION BY {x('engagement_id', TEXT)}) AS last_pos "
+            f"MAX({x('position', BIGINT)}) OVER (PARTITION BY {acct}, {x('engagement_id', TEXT)}) AS last_pos "
             f"FROM {cat.table('zoom_contact_center', table)} x WHERE COALESCE({x('position', BIGINT)}, 0) >= 0")
 
 
@@ -681,12 +711,13 @@ def cc_queue_daily_sql(cat: Catalog, sl_seconds: int = DEFAULT_SERVICE_LEVEL_SEC
         "transfers": "SUM(f.transfers_initiated)",
         "answered_within_sl": within,
         "service_level": f"CAST({within} AS {DOUBLE}) / COUNT(*)",
-        "service_level_seconds": str(sl),
+        "service_level_seconds": str(sl), "source_account": "f.source_account",
     }
     queues = _children(cat, "engagement_queues", "queue_id", "queue_name")
     return (f"SELECT\n    {_select(values, QUEUE_DAILY_COLUMNS)}\nFROM ({_engagement_facts(cat)}) f\n"
-            f"JOIN ({queues}) q ON q.engagement_id = f.engagement_id AND q.pos = q.last_pos\n"
-            "WHERE f.direction = 'inbound'\nGROUP BY f.day, q.id")
+            f"JOIN ({queues}) q ON q.engagement_id = f.engagement_id AND q.acct = f.acct "
+            "AND q.pos = q.last_pos\n"
+            "WHERE f.direction = 'inbound'\nGROUP BY f.day, f.source_account, q.id")
 
 
 def cc_agent_daily_sql(cat: Catalog) -> str:
@@ -702,11 +733,12 @@ def cc_agent_daily_sql(cat: Catalog) -> str:
         "total_handle_s": "SUM(f.handle_s)", "avg_handle_s": "AVG(f.handle_s)",
         "transfers_initiated": f"SUM(CASE WHEN {passed_on} THEN f.transfers_initiated ELSE 0 END)",
         "transfers_completed": f"SUM(CASE WHEN {passed_on} THEN f.transfers_completed ELSE 0 END)",
+        "source_account": "f.source_account",
     }
     users = _children(cat, "engagement_users", "user_id", "user_name")
     return (f"SELECT\n    {_select(values, AGENT_DAILY_COLUMNS)}\nFROM ({_engagement_facts(cat)}) f\n"
-            f"JOIN ({users}) u ON u.engagement_id = f.engagement_id\n"
-            "WHERE f.handled\nGROUP BY f.day, u.id")
+            f"JOIN ({users}) u ON u.engagement_id = f.engagement_id AND u.acct = f.acct\n"
+            "WHERE f.handled\nGROUP BY f.day, f.source_account, u.id")
 
 
 # ---------------------------------------------------------------------------- refresh

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipelines import runs
+from pipelines.accounts import PROVIDERS, Account, plan_accounts
 from pipelines.console import Console
 from pipelines.errors import (
     EXIT_AUDIT_DIFFERS,
@@ -34,8 +36,8 @@ from pipelines.errors import (
     combine_exit_codes,
     describe,
 )
-from pipelines.registry import SourceSpec
-from pipelines.warehouse import Warehouse, quote_ident
+from pipelines.registry import SOURCES, SourceSpec
+from pipelines.warehouse import Warehouse, quote_ident, sql_text
 from sources.common.args import source_arguments
 from sources.common.counts import Counted
 from sources.common.windows import lookback_start
@@ -60,18 +62,20 @@ COLUMNS = """
     started_at TIMESTAMPTZ,
     finished_at TIMESTAMPTZ,
     host VARCHAR,
-    error VARCHAR
+    error VARCHAR,
+    account VARCHAR
 """
 COMPLETE, DIFFERS, FAILED = "complete", "differs", "failed"
 
 
 # ---------------------------------------------------------------------------- what is counted
-def source_options(spec: SourceSpec) -> dict[str, Any]:
-    """The source's settings as a run reads them ([sources.<name>] over the function's defaults)."""
+def source_options(spec: SourceSpec, account: Any = None) -> dict[str, Any]:
+    """The source's settings as a run of `account` (pipelines.accounts.Account; None: default)
+    reads them ([sources.<name>], a named account's own section first, over the function's defaults)."""
     function = spec.function()
     signature = inspect.signature(inspect.unwrap(function))
     options = {n: p.default for n, p in signature.parameters.items() if p.default is not inspect.Parameter.empty}
-    options.update(source_arguments(spec.name, function, {}))
+    options.update(source_arguments(spec.name, function, {}, account.args_sections(spec.name) if account else None))
     return options
 
 
@@ -94,15 +98,20 @@ def _utc_day(column: str) -> str:
     return f"CAST(({quote_ident(column)} AT TIME ZONE 'UTC') AS DATE)"
 
 
-def warehouse_days(wh: Warehouse, dataset: str, counted: Counted, first: dt.date, last: dt.date
-                   ) -> tuple[dict[dt.date, int], dict[dt.date, int] | None]:
-    """({day: rows}, {day: rows without legs} or None) of the table in [first, last] (UTC days)."""
+def warehouse_days(wh: Warehouse, dataset: str, counted: Counted, first: dt.date, last: dt.date,
+                   label: str | None = None) -> tuple[dict[dt.date, int], dict[dt.date, int] | None]:
+    """({day: rows}, {day: rows without legs} or None) of the table in [first, last] (UTC days);
+    with `label`, only that account's rows (`source_account`)."""
     tables = wh.tables(dataset)
     if counted.table not in tables:
         return {}, ({} if counted.detail else None)
     column = counted.time_column
     where = f"{quote_ident(column)} >= ? AND {quote_ident(column)} < ?"
     bounds = [day_start(first), day_start(last) + DAY]
+    same_account = ""
+    if label is not None:
+        where += f" AND source_account = {sql_text(label)}"
+        same_account = " AND c.source_account = p.source_account"
     rows = wh.query(f"SELECT {_utc_day(column)}, count(*) FROM {wh.qualified(dataset, counted.table)} "
                     f"WHERE {where} GROUP BY 1", bounds)
     found = {_as_date(d): int(n) for d, n in rows}
@@ -114,7 +123,8 @@ def warehouse_days(wh: Warehouse, dataset: str, counted: Counted, first: dt.date
     rows = wh.query(
         f"SELECT {_utc_day(column)}, count(*) FROM {wh.qualified(dataset, counted.table)} AS p "
         f"WHERE {where} AND NOT EXISTS (SELECT 1 FROM {child} AS c "
-        f"WHERE c.{quote_ident(counted.detail.parent_column)} = p.{quote_ident(counted.key)}) GROUP BY 1", bounds)
+        f"WHERE c.{quote_ident(counted.detail.parent_column)} = p.{quote_ident(counted.key)}{same_account}) "
+        "GROUP BY 1", bounds)
     return found, {_as_date(d): int(n) for d, n in rows}
 
 
@@ -126,22 +136,27 @@ def _as_date(value: Any) -> dt.date:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-def oldest_and_last_run(wh: Warehouse, source: str, counted: list[Counted]) -> tuple[dt.date | None, dt.datetime | None]:
-    """(UTC day of the oldest record in the warehouse, start of the last successful nightly run)."""
+def oldest_and_last_run(wh: Warehouse, source: str, counted: list[Counted], account: Account | None = None
+                        ) -> tuple[dt.date | None, dt.datetime | None]:
+    """(UTC day of the oldest record of the account in the warehouse, start of its last successful
+    nightly run)."""
     dataset = wh.dataset(source)
     tables = wh.tables(dataset)
+    account = account or Account(PROVIDERS[SOURCES[source].provider])
+    mine = f" WHERE source_account = {sql_text(account.label(source))}"
     oldest = None
     for c in counted:
         if c.table in tables:
-            value = wh.query(f"SELECT min({_utc_day(c.time_column)}) FROM {wh.qualified(dataset, c.table)}")[0][0]
+            value = wh.query(f"SELECT min({_utc_day(c.time_column)}) FROM {wh.qualified(dataset, c.table)}{mine}")[0][0]
             if value is not None:
                 day = _as_date(value)
                 oldest = day if oldest is None else min(oldest, day)
     last_run = None
     if "runs" in wh.tables(wh.runs_dataset):
-        rows = wh.query(f"SELECT max(started_at) FROM {wh.qualified(wh.runs_dataset, 'runs')} WHERE source = ? "
-                        "AND dataset = ? AND outcome = 'ok' AND command IN ('run', 'demo')", [source, dataset])
-        last_run = rows[0][0] if rows else None
+        ok = [r["started_at"] for r in runs.recent(wh, source, dataset, limit=1000,
+                                                   account=None if account.is_default else account.name)
+              if r.get("outcome") == "ok" and r.get("command") in ("run", "demo")]
+        last_run = max(ok) if ok else None
     return oldest, last_run
 
 
@@ -203,7 +218,7 @@ def first_day_kept(spec: SourceSpec, now: dt.datetime) -> dt.date | None:
 
 
 def audit_range(wh: Warehouse, spec: SourceSpec, counted: list[Counted], now: dt.datetime,
-                start_text: str | None, end_text: str | None) -> Range:
+                start_text: str | None, end_text: str | None, account: Account | None = None) -> Range:
     """The UTC days to audit: the options, or what the warehouse covers. Raises UsageError."""
     today = now.astimezone(dt.UTC).date()
     first = parse_day(start_text, "--start") if start_text else None
@@ -221,7 +236,7 @@ def audit_range(wh: Warehouse, spec: SourceSpec, counted: list[Counted], now: dt
                          f"--start {first} is older. Type --start {kept} or later")
     notes = []
     if first is None or last is None:
-        oldest, last_run = oldest_and_last_run(wh, spec.name, counted)
+        oldest, last_run = oldest_and_last_run(wh, spec.name, counted, account)
         if first is None:
             if oldest is None and last is None:
                 raise UsageError(f"nothing to audit: the warehouse holds no {spec.name} records "
@@ -273,12 +288,12 @@ def duration(seconds: float) -> str:
 
 
 def count_days(wh: Warehouse, client: Any, source: str, counted: list[Counted], days: list[dt.date],
-               console: Console) -> list[DayCount]:
+               console: Console, label: str | None = None) -> list[DayCount]:
     out: list[DayCount] = []
     dataset = wh.dataset(source)
     for c in counted:
         with wh.db_lock(timeout=60):
-            stored, bare = warehouse_days(wh, dataset, c, days[0], days[-1])
+            stored, bare = warehouse_days(wh, dataset, c, days[0], days[-1], label)
         for index, day in enumerate(days):
             if index and index % 30 == 0:
                 console.step(source, f"{c.table}: counted {index} of {len(days)} days")
@@ -311,19 +326,28 @@ def _table(wh: Warehouse) -> str:
 def record(wh: Warehouse, row: dict[str, Any]) -> None:
     wh.execute([f"CREATE SCHEMA IF NOT EXISTS {quote_ident(wh.runs_dataset)}",
                 f"CREATE TABLE IF NOT EXISTS {_table(wh)} ({COLUMNS})"])
+    if "account" not in wh.columns(wh.runs_dataset, TABLE):  # a table made before accounts
+        wh.execute(f"ALTER TABLE {_table(wh)} ADD COLUMN account VARCHAR")
     cols = list(row)
     wh.execute(f"INSERT INTO {_table(wh)} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
                [row[c] for c in cols])
 
 
-def last_audits(wh: Warehouse, source: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """(the last audit of the source, its last complete one) from `callpipe.audits`."""
+def last_audits(wh: Warehouse, source: str, account: str | None = None
+                ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(the last audit of the source's account (None: default), its last complete one) from `callpipe.audits`."""
     if TABLE not in wh.tables(wh.runs_dataset):
         return None, None
-    rows = wh.query_dicts(f"SELECT * FROM {_table(wh)} WHERE source = ? AND dataset = ? ORDER BY finished_at DESC "
-                          "LIMIT 1", [source, wh.dataset(source)])
-    done = wh.query_dicts(f"SELECT * FROM {_table(wh)} WHERE source = ? AND dataset = ? AND outcome = ? "
-                          "ORDER BY finished_at DESC LIMIT 1", [source, wh.dataset(source), COMPLETE])
+    mine = "source = ? AND dataset = ?"
+    params = [source, wh.dataset(source)]
+    if "account" in wh.columns(wh.runs_dataset, TABLE):  # audits recorded before accounts are the default's
+        mine += " AND COALESCE(account, 'default') = ?"
+        params.append(account or "default")
+    elif account not in (None, "default"):
+        return None, None
+    rows = wh.query_dicts(f"SELECT * FROM {_table(wh)} WHERE {mine} ORDER BY finished_at DESC LIMIT 1", params)
+    done = wh.query_dicts(f"SELECT * FROM {_table(wh)} WHERE {mine} AND outcome = ? "
+                          "ORDER BY finished_at DESC LIMIT 1", [*params, COMPLETE])
     return (rows[0] if rows else None), (done[0] if done else None)
 
 
@@ -345,11 +369,12 @@ def _differing(counts: list[DayCount]) -> str:
 
 
 def _record_row(wh: Warehouse, source: str, command: str, days: list[dt.date], counts: list[DayCount],
-                started: dt.datetime, requests: int, error: str | None) -> dict[str, Any]:
+                started: dt.datetime, requests: int, error: str | None, account: str = "default") -> dict[str, Any]:
     bad = {c.day for c in counts if not c.ok}
     outcome = FAILED if error else (DIFFERS if bad else COMPLETE)
     return {
-        "audit_id": f"{source}-{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}", "source": source,
+        "audit_id": f"{source}-{account}-{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}", "source": source,
+        "account": account,
         "dataset": wh.dataset(source), "command": command, "range_start": days[0], "range_end": days[-1],
         "days": len(days), "days_differing": len(bad), "api_records": sum(c.api for c in counts),
         "warehouse_records": sum(c.warehouse for c in counts),
@@ -377,15 +402,17 @@ def runs_of(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
 
 
 def audit_once(wh: Warehouse, spec: SourceSpec, counted: list[Counted], days: list[dt.date], command: str,
-               console: Console, clock: Any) -> tuple[int, list[DayCount]]:
+               console: Console, clock: Any, account: Account | None = None) -> tuple[int, list[DayCount]]:
     """Count, print the table, record the audit; -> (exit code, counts)."""
-    client = spec.build_client(clock)
+    account = account or Account(PROVIDERS[spec.provider])
+    title = account.title(spec.name)
+    client = spec.build_client(clock, account.name)
     started = dt.datetime.now(dt.UTC)
     counts: list[DayCount] = []
     error = None
     code = EXIT_OK
     try:
-        counts = count_days(wh, client, spec.name, counted, days, console)
+        counts = count_days(wh, client, spec.name, counted, days, console, account.label(spec.name))
     except Exception as exc:  # noqa: BLE001 - recorded, then the exit code of a failed source
         error = wh.redact(describe(exc))
         code = OUTCOME_EXIT[classify(exc)]
@@ -395,7 +422,7 @@ def audit_once(wh: Warehouse, spec: SourceSpec, counted: list[Counted], days: li
     if counts:
         for line in table_lines(counts):
             console.print(line)
-    row = _record_row(wh, spec.name, command, days, counts, started, requests, error)
+    row = _record_row(wh, spec.name, command, days, counts, started, requests, error, account.name)
     try:
         with wh.db_lock(timeout=60):
             record(wh, row)
@@ -403,31 +430,41 @@ def audit_once(wh: Warehouse, spec: SourceSpec, counted: list[Counted], days: li
         console.note(f"warning: could not record the audit in {wh.runs_dataset}.{TABLE}: {wh.redact(describe(exc))}")
     bad = sorted({c.day for c in counts if not c.ok})
     if error:
-        console.print(f"{spec.name}: audit FAILED after {requests} requests: {error}")
+        console.print(f"{title}: audit FAILED after {requests} requests: {error}")
     elif bad:
-        console.print(f"{spec.name}: {len(bad)} of {len(days)} days DIFFER ({requests} requests): "
+        console.print(f"{title}: {len(bad)} of {len(days)} days DIFFER ({requests} requests): "
                       + ", ".join(d.isoformat() for d in bad))
         code = EXIT_AUDIT_DIFFERS
     else:
-        console.print(f"{spec.name}: COMPLETE, every one of {len(days)} days matches the API ({requests} requests)")
+        console.print(f"{title}: COMPLETE, every one of {len(days)} days matches the API ({requests} requests)")
     return code, counts
 
 
 def run_audit(wh: Warehouse, spec: SourceSpec, args: Any, console: Console, clock: Any = None) -> int:
-    """`callpipe audit`; returns the exit code (UsageError -> 2 is raised to the CLI)."""
-    from pipelines.runner import prepare, run_job
-
-    now = clock.now() if clock is not None else dt.datetime.now(dt.UTC)
+    """`callpipe audit`: each account of the source (`--account`: some), one after the other;
+    returns the exit code (UsageError -> 2 is raised to the CLI)."""
     if wh.kind == "duckdb" and not Path(wh.location).exists():
         raise UsageError(f"no warehouse at {wh.location}: load it first (callpipe run) or point --duckdb-path "
                          "(or [pipeline] duckdb_path) at it")
-    counted = counted_lists(spec)
-    client = spec.build_client(clock)  # missing credentials: exit 2 before anything is printed
+    accounts = [a for _, a in plan_accounts([spec.name], getattr(args, "account", None))]
+    for account in accounts:  # missing credentials: exit 2 before anything is sent
+        spec.build_client(clock, account.name).close()
+    return combine_exit_codes([audit_account(wh, spec, account, args, console, clock) for account in accounts])
+
+
+def audit_account(wh: Warehouse, spec: SourceSpec, account: Account, args: Any, console: Console,
+                  clock: Any = None) -> int:
+    from pipelines.runner import prepare, run_job
+
+    now = clock.now() if clock is not None else dt.datetime.now(dt.UTC)
+    name, title = (None if account.is_default else account.name), account.title(spec.name)
+    counted = counted_lists(spec, source_options(spec, account))
+    client = spec.build_client(clock, account.name)
     try:
         with wh.db_lock(timeout=60):
-            span = audit_range(wh, spec, counted, now, args.start, args.end)
+            span = audit_range(wh, spec, counted, now, args.start, args.end, account)
         days = span.days
-        console.print(f"audit {spec.name}: UTC days {span.first} .. {span.last} ({len(days)} days) in "
+        console.print(f"audit {title}: UTC days {span.first} .. {span.last} ({len(days)} days) in "
                       f"{wh.describe()}")
         for note in span.notes:
             console.note("  " + note)
@@ -435,32 +472,33 @@ def run_audit(wh: Warehouse, spec: SourceSpec, args: Any, console: Console, cloc
             console.print("  " + line if not line.startswith("  ") else line)
     finally:
         client.close()
-    holder = wh.lock(spec.name).holder()
+    holder = wh.lock(spec.name, name).holder()
     if holder:
-        console.note(f"warning: a run of {spec.name} is loading right now (pid {holder.get('pid', '?')}): "
+        console.note(f"warning: a run of {title} is loading right now (pid {holder.get('pid', '?')}): "
                      "its rows may move the counts")
-    code, counts = audit_once(wh, spec, counted, days, "audit", console, clock)
+    code, counts = audit_once(wh, spec, counted, days, "audit", console, clock, account)
     bad = sorted({c.day for c in counts if not c.ok})
     if not getattr(args, "repair", False) or code != EXIT_AUDIT_DIFFERS:
         if bad and code == EXIT_AUDIT_DIFFERS:
             console.note(f"to load the differing days again: callpipe audit --source {spec.name} "
-                         f"--start {bad[0]} --end {bad[-1]} --repair")
+                         + ("" if account.is_default else f"--account {account.name} ")
+                         + f"--start {bad[0]} --end {bad[-1]} --repair")
         return code
     # repair: backfill exactly the differing days (cursors and sync tokens untouched), then audit them again
     resources = sorted({r for c in counted if any(d.table == c.table and not d.ok for d in counts)
                         for r in c.repair_resources})
     codes = []
     for first, last in runs_of(bad):
-        console.note(f"repair: backfill {spec.name} {first} .. {last} ({', '.join(resources)})")
+        console.note(f"repair: backfill {title} {first} .. {last} ({', '.join(resources)})")
         job = prepare(spec, "backfill", resources=resources, start=day_start(first), end=day_start(last) + DAY,
-                      clock=clock)
+                      clock=clock, account=account)
         result = run_job(wh, job, console)
         console.print(result.summary())
         codes.append(result.exit_code)
         if result.outcome != OK:
             return combine_exit_codes(codes)
-    console.print(f"audit {spec.name} again: {len(bad)} repaired day{'s' if len(bad) > 1 else ''}")
-    code, counts = audit_once(wh, spec, counted, bad, "repair", console, clock)
+    console.print(f"audit {title} again: {len(bad)} repaired day{'s' if len(bad) > 1 else ''}")
+    code, counts = audit_once(wh, spec, counted, bad, "repair", console, clock, account)
     left = [c for c in counts if not c.ok and c.difference > 0]
     if left:
         console.note("days with more rows than the API: the vendor no longer lists some calls the warehouse "

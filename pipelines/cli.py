@@ -18,6 +18,8 @@ import traceback
 from collections.abc import Sequence
 from typing import Any
 
+from pipelines.accounts import named as named_account
+from pipelines.accounts import plan_accounts
 from pipelines.console import Console
 from pipelines.errors import (
     EXIT_CODES,
@@ -97,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="dataset (schema) of a source, repeatable (default: the source name; "
                             "[pipeline.datasets])")
     where.add_argument("--analytics-dataset", metavar="NAME", help="dataset of the analyst views (default analytics)")
+    common.add_argument("--account", action="append", type=named_account, default=[], metavar="NAME",
+                        help="only this vendor account (repeatable): `default` ([sources.zoom], "
+                             "[sources.zoho_voice]) or a name of [accounts.zoom.NAME] / [accounts.zoho_voice.NAME]")
     common.add_argument("-v", "--verbose", action="store_true", help="full tracebacks and INFO logs")
 
     limits = argparse.ArgumentParser(add_help=False)
@@ -289,15 +294,17 @@ def cmd_run(args: argparse.Namespace, console: Console, clock: Any = None) -> in
     wh = make_warehouse(args)
     check_writable(wh)
     names = enabled_sources(_flatten(args.source))
+    pairs = plan_accounts(names, args.account)
     limits = run_limits(args)
-    jobs, failed, code = prepare_all([(SOURCES[n], {"limits": limits}) for n in names], "run", console, clock)
+    jobs, failed, code = prepare_all([(SOURCES[n], {"account": a, "limits": limits}) for n, a in pairs], "run",
+                                     console, clock)
     if code == EXIT_USAGE:
         return code
     if args.plan:
         from pipelines.plan import print_plans
 
         return print_plans(wh, jobs, console, clock, always=True)
-    console.note(f"callpipe run: {', '.join(names)} -> {wh.describe()}")
+    console.note(f"callpipe run: {', '.join(job.title for job in jobs)} -> {wh.describe()}")
     _log_plans(wh, jobs, console, clock)
     for result in failed:
         console.print(result.summary())
@@ -328,9 +335,11 @@ def cmd_backfill(args: argparse.Namespace, console: Console, clock: Any = None) 
         console.note("note: " + note)
     wh = make_warehouse(args)
     check_writable(wh)
+    pairs = plan_accounts([spec.name], args.account)
     limits = run_limits(args)
     jobs, failed, code = prepare_all(
-        [(spec, {"resources": resources, "start": start, "end": end, "limits": limits})], "backfill", console, clock
+        [(spec, {"resources": resources, "start": start, "end": end, "limits": limits, "account": a})
+         for _, a in pairs], "backfill", console, clock
     )
     if code == EXIT_USAGE:
         return code
@@ -341,7 +350,7 @@ def cmd_backfill(args: argparse.Namespace, console: Console, clock: Any = None) 
         from pipelines.plan import print_plans
 
         return print_plans(wh, jobs, console, clock, always=True)
-    console.note(f"callpipe backfill: {spec.name} {start:%Y-%m-%d %H:%M} .. {end:%Y-%m-%d %H:%M} UTC "
+    console.note(f"callpipe backfill: {', '.join(job.title for job in jobs)} {start:%Y-%m-%d %H:%M} .. {end:%Y-%m-%d %H:%M} UTC "
                  f"-> {wh.describe()} (nightly cursors untouched)")
     _log_plans(wh, jobs, console, clock)
     return run_sources(wh, jobs, console)
@@ -368,7 +377,7 @@ def cmd_status(args: argparse.Namespace, console: Console, clock: Any = None) ->
 
     wh = make_warehouse(args)
     names = _flatten(args.source) or list(SOURCES)
-    return show_status(wh, names, console)
+    return show_status(wh, plan_accounts(names, args.account), console)
 
 
 def cmd_demo(args: argparse.Namespace, console: Console, clock: Any = None) -> int:

@@ -148,16 +148,16 @@ def plan_job(wh: Warehouse, job: Any, clock: Any = None) -> Plan:
     """Count what the job's run would request (sends the counting requests through a client of its own)."""
     spec = job.spec
     now = to_utc(clock.now() if clock is not None else dt.datetime.now(dt.UTC))
-    options = {**source_options(spec), **(job.options.get("source_kwargs") or {})}
+    options = {**source_options(spec, job.account), **(job.options.get("source_kwargs") or {})}
     if job.resources:
         options["resources"] = list(job.resources)
     counted = counted_lists(spec, options)
     dataset = wh.dataset(job.name)
-    state = stored_state(wh, job.name) if _readable(wh) else None
-    client = spec.build_client(clock)
+    state = stored_state(wh, job.name, job.account_name) if _readable(wh) else None
+    client = spec.build_client(clock, job.account_name)
     plan = None
     try:
-        plan = Plan(job.name, job.command, now, now, "")
+        plan = Plan(job.title, job.command, now, now, "")
         plan.limits = {label: (lim.rate, lim.period, lim.daily) for label, lim in client.limiters.items()}
         for c in counted:
             start, end, nightly = _range(job, options, c, state, now)
@@ -218,18 +218,18 @@ def print_plans(wh: Warehouse, jobs: list[Any], console: Console, clock: Any = N
     for job in jobs:
         try:
             if not always:
-                if wh.lock(job.name).holder():  # the run will be refused (busy): it sends no request
+                if wh.lock(job.name, job.account_name).holder():  # the run will be refused (busy): it sends no request
                     continue
                 days = _longest_days(wh, job, clock)
                 if days is not None and days <= LOG_MIN_DAYS:
-                    console.note(f"plan {job.name}: not computed for a range of {days:.1f} days (it costs a "
+                    console.note(f"plan {job.title}: not computed for a range of {days:.1f} days (it costs a "
                                  f"request per window and pass; `callpipe {job.command} --plan` prints it)")
                     continue
             lines = plan_job(wh, job, clock).text()
             for line in lines:
                 (console.print if always else console.note)(line)
         except Exception as exc:  # noqa: BLE001 - one source's plan failing does not hide the others
-            console.error(f"plan {job.name}: {wh.redact(describe(exc))}")
+            console.error(f"plan {job.title}: {wh.redact(describe(exc))}")
             codes.append(OUTCOME_EXIT[classify(exc)])
         finally:
             if always:
@@ -240,10 +240,10 @@ def print_plans(wh: Warehouse, jobs: list[Any], console: Console, clock: Any = N
 def _longest_days(wh: Warehouse, job: Any, clock: Any) -> float | None:
     """Days the job reads (its longest list), from the stored cursors only (no request)."""
     now = to_utc(clock.now() if clock is not None else dt.datetime.now(dt.UTC))
-    options = {**source_options(job.spec), **(job.options.get("source_kwargs") or {})}
+    options = {**source_options(job.spec, job.account), **(job.options.get("source_kwargs") or {})}
     if job.resources:
         options["resources"] = list(job.resources)
-    state = stored_state(wh, job.name) if _readable(wh) else None
+    state = stored_state(wh, job.name, job.account_name) if _readable(wh) else None
     spans = [_range(job, options, c, state, now) for c in counted_lists(job.spec, options)]
     if not spans:
         return None

@@ -21,11 +21,12 @@ class SourceSpec:
         module = importlib.import_module(f"sources.{self.name}")
         return getattr(module, self.name)
 
-    def build_client(self, clock: Any = None, **overrides: Any) -> Any:
+    def build_client(self, clock: Any = None, account: str | None = None, **overrides: Any) -> Any:
+        """The API client of `account` (None: the default one, [sources.<provider>])."""
         from sources.common import config
 
         builder = config.build_zoom_client if self.provider == "zoom" else config.build_zoho_client
-        return builder(clock, **overrides)
+        return builder(clock, account, **overrides)
 
     def resource_names(self) -> tuple[str, ...] | None:
         try:

@@ -23,6 +23,7 @@ import itertools
 import logging
 import os
 import socket
+import threading
 import time
 import traceback
 import uuid
@@ -35,6 +36,7 @@ from dlt.common.schema.typing import PIPELINE_STATE_TABLE_NAME as STATE_TABLE
 from dlt.common.storages.load_storage import ParsedLoadJobFileName
 
 from pipelines import runs
+from pipelines.accounts import PROVIDERS, Account
 from pipelines.console import Console
 from pipelines.errors import (
     EXIT_OK,
@@ -107,10 +109,22 @@ class Job:
     progress: Progress | None = None  # how much of a long range one part reads (sources.common.windowed)
     limits: RunLimits | None = None
     stopped: str | None = None  # why the run stopped at a boundary before the end (a limit)
+    account: Account | None = None  # None: the default account
+    row_label: str | None = None  # the `source_account` of the rows it loads (None: not known)
 
     @property
     def name(self) -> str:
         return self.spec.name
+
+    @property
+    def account_name(self) -> str | None:
+        """The account's name for the warehouse's pipeline / lock (None: default)."""
+        return None if self.account is None or self.account.is_default else self.account.name
+
+    @property
+    def title(self) -> str:
+        """`zoom_phone`, or `zoom_phone/emea` for a named account: how output names the job."""
+        return self.account.title(self.name) if self.account is not None else self.name
 
     def fresh(self) -> Job:
         """The same job built again: defaults that depend on "now" (six months back...) are
@@ -189,15 +203,20 @@ def prepare(
     limits: RunLimits | None = None,
     failures: ResourceFailures | None = None,
     progress: Progress | None = None,
+    account: Account | None = None,
 ) -> Job:
-    """Build the client and the dlt source. Raises ConfigError (exit 2) on bad settings/arguments.
-    `failures` and `progress` are given for the next part of a run (Job.next_part)."""
+    """Build the client and the dlt source of `account` (None: the default one). Raises
+    ConfigError (exit 2) on bad settings/arguments. `failures` and `progress` are given for the
+    next part of a run (Job.next_part)."""
+    account = account or Account(PROVIDERS[spec.provider])
     options = dict(resources=resources, start=start, end=end, clock=clock, client=client,
-                   client_overrides=client_overrides, source_kwargs=source_kwargs, limits=limits)
+                   client_overrides=client_overrides, source_kwargs=source_kwargs, limits=limits, account=account)
     function = spec.function()
     if client is None:
-        client = spec.build_client(clock, **(client_overrides or {}))
+        client = spec.build_client(clock, account.name, **(client_overrides or {}))
     kwargs: dict[str, Any] = dict(source_kwargs or {})
+    if not account.is_default:
+        kwargs.setdefault("account_name", account.label(spec.name))
     if resources:
         kwargs["resources"] = list(resources)
     if start is not None:
@@ -218,12 +237,16 @@ def prepare(
                 progress.stop = lambda: limits.reached(client)
         if "progress" in parameters:
             kwargs["progress"] = progress
-        kwargs = {**source_arguments(spec.name, function, {**kwargs, "client": client}), **kwargs}
-        source = shaping.fit_pages(function(client=client, **kwargs))
+        kwargs = {**source_arguments(spec.name, function, {**kwargs, "client": client},
+                                     account.args_sections(spec.name)), **kwargs}
+        source = shaping.keyed_by_account(shaping.fit_pages(function(client=client, **kwargs)))
     except BaseException:
         client.close()
         raise
-    return Job(spec, command, source, client, resources, start, end, options, failures, progress, limits)
+    label = kwargs.get("account_name", parameters.get("account_name"))
+    label = label.default if isinstance(label, inspect.Parameter) else label
+    return Job(spec, command, source, client, resources, start, end, options, failures, progress, limits,
+               account=account, row_label=label if isinstance(label, str) else None)
 
 
 def _client_stats(client: Any) -> dict[str, int]:
@@ -250,10 +273,10 @@ def _safe(console: Console, what: str, fn, *args, **kwargs) -> Any:
 def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
     """Run one source end to end into `wh`. Never raises (except KeyboardInterrupt)."""
     t0 = time.monotonic()
-    name = job.name
-    run_id = f"{name}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-    result = SourceResult(name, OK)
-    lock = wh.lock(name)
+    name, account, title = job.name, job.account_name, job.title
+    run_id = f"{title.replace('/', '-')}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    result = SourceResult(title, OK)
+    lock = wh.lock(name, account)
     try:
         lock.acquire(command=job.command, run_id=run_id)
     except Exception as exc:  # noqa: BLE001 - held (busy) or the warehouse unreachable (failed)
@@ -263,16 +286,16 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
         return result
 
     def on_wait() -> None:
-        console.step(name, "waiting for the DuckDB file (another callpipe process is writing to it)")
+        console.step(title, "waiting for the warehouse (another callpipe load is writing to it)")
 
     recorded = False
     try:
         with wh.db_lock(on_wait=on_wait):
             # we hold the lock: a record of this source still `running` is a run that died
-            unfinished = _safe(console, "read the run records", _unfinished_runs, wh, name) or []
+            unfinished = _safe(console, "read the run records", _unfinished_runs, wh, name, account) or []
         previous = lock.stale or (unfinished[0] if unfinished else None)
         if previous:
-            console.step(name, f"the previous run (pid {previous.get('pid', '?')}, started "
+            console.step(title, f"the previous run (pid {previous.get('pid', '?')}, started "
                                f"{previous.get('started_at', '?')}) did not finish: resuming from where it stopped")
             result.notes.append("resumed after an interrupted run")
             dead = {r["run_id"] for r in unfinished} | ({previous["run_id"]} if previous.get("run_id") else set())
@@ -281,13 +304,13 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
                     _safe(console, "mark the interrupted run", runs.mark_interrupted, wh, dead_id)
         with wh.db_lock(on_wait=on_wait):
             recorded = bool(_safe(console, "write the run record", _start_record, wh, job, run_id))
-        pipeline = wh.pipeline(name, progress=console.collector(name))
+        pipeline = wh.pipeline(name, progress=console.collector(title), account=account)
         with wh.db_lock(on_wait=on_wait):
-            before = _safe(console, "count the tables", runs.table_totals, wh, wh.dataset(name))
-            console.step(name, f"sync state with {wh.describe()} dataset {wh.dataset(name)}")
+            before = _safe(console, "count the tables", runs.table_totals, wh, wh.dataset(name), job.row_label)
+            console.step(title, f"sync state with {wh.describe()} dataset {wh.dataset(name)}")
             pipeline.sync_destination()
             if pipeline.has_pending_data:
-                console.step(name, "loading the pending packages of an interrupted run first")
+                console.step(title, "loading the pending packages of an interrupted run first")
                 if pipeline.list_extracted_load_packages():
                     pipeline.normalize()
                 settle_committed_jobs(wh, pipeline)
@@ -302,17 +325,17 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
         for part in itertools.count(1):
             selected = list(job.source.selected_resources)
             step = f"part {part}: " if part > 1 else ""
-            console.step(name, f"{step}extract ({what}; {len(selected)} resources: {', '.join(selected)})")
+            console.step(title, f"{step}extract ({what}; {len(selected)} resources: {', '.join(selected)})")
             extracted = pipeline.extract(job.source, loader_file_format=wh.loader_file_format)
             for table, n in runs.unchanged_rows(extracted, job.source).items():
                 unchanged[table] = unchanged.get(table, 0) + n
-            console.step(name, f"{step}normalize")
+            console.step(title, f"{step}normalize")
             norm = pipeline.normalize()
             for table, n in ((norm.row_counts or {}) if norm is not None else {}).items():
                 if not table.startswith("_dlt"):
                     result.rows[table] = result.rows.get(table, 0) + int(n)
             with wh.db_lock(on_wait=on_wait):
-                console.step(name, f"{step}load into {wh.describe()} ({wh.loader_file_format})")
+                console.step(title, f"{step}load into {wh.describe()} ({wh.loader_file_format})")
                 info = pipeline.load(workers=_load_workers())
                 if info is not None:
                     info.raise_on_failed_jobs()
@@ -322,7 +345,7 @@ def run_job(wh: Warehouse, job: Job, console: Console) -> SourceResult:
         if before is not None:
             with wh.db_lock(on_wait=on_wait):
                 result.tables = _safe(console, "count the rows of this run", lambda: runs.table_counts(
-                    wh, wh.dataset(name), before, result.load_ids, unchanged)) or {}
+                    wh, wh.dataset(name), before, result.load_ids, unchanged, job.row_label)) or {}
         if job.failures:  # the other resources loaded; the run still failed
             loaded = ", ".join(f"{t} {n}" for t, n in sorted(result.rows.items())) or "no new rows"
             result.outcome = FAILED
@@ -373,13 +396,13 @@ def _next_part(job: Job, console: Console) -> bool:
         job.stopped = (f"{reason}: stopped at a progress boundary of {lists} after loading what it read "
                        "-- resumable: the next run continues from there")
         return False
-    console.step(job.name, f"loaded up to a progress boundary ({lists}); reading the next part")
+    console.step(job.title, f"loaded up to a progress boundary ({lists}); reading the next part")
     job.next_part()
     return True
 
 
-def _unfinished_runs(wh: Warehouse, source: str) -> list[dict[str, Any]]:
-    return [r for r in runs.recent(wh, source, wh.dataset(source)) if r.get("outcome") == "running"]
+def _unfinished_runs(wh: Warehouse, source: str, account: str | None) -> list[dict[str, Any]]:
+    return [r for r in runs.recent(wh, source, wh.dataset(source), account=account) if r.get("outcome") == "running"]
 
 
 def settle_committed_jobs(wh: Warehouse, pipeline: dlt.Pipeline) -> None:
@@ -422,8 +445,9 @@ def _load_workers() -> int:
 def _start_record(wh: Warehouse, job: Job, run_id: str) -> bool:
     runs.record_start(wh, {
         "run_id": run_id,
-        "pipeline_name": wh.pipeline_name(job.name),
+        "pipeline_name": wh.pipeline_name(job.name, job.account_name),
         "source": job.name,
+        "account": job.account.name if job.account is not None else "default",
         "dataset": wh.dataset(job.name),
         "command": job.command,
         "resources": ",".join(job.resources) if job.resources else None,
@@ -495,20 +519,51 @@ def prepare_all(plan: list[tuple[SourceSpec, dict[str, Any]]], command: str, con
     return jobs, failed, code
 
 
-def run_sources(wh: Warehouse, jobs: list[Job], console: Console, *, refresh_views: bool = True) -> int:
-    """Run prepared jobs one after the other, print a summary line each; returns the exit code."""
-    results = []
-    for index, job in enumerate(jobs):
-        if index:  # rebuilt right before it runs (validated with the others up front)
-            try:
-                job = job.fresh()
-            except Exception as exc:  # noqa: BLE001 - keep the validated one
-                console.note(f"warning: {job.name}: could not rebuild the source ({describe(exc)})")
-        result = run_job(wh, job, console)
-        if job.limits is not None:  # a time box covers the whole command
-            job.limits.requests_before += result.total_requests
-        results.append(result)
-        console.print(result.summary())
+def accounts_at_once() -> int:
+    """`[pipeline] accounts_at_once` (env PIPELINE__ACCOUNTS_AT_ONCE): accounts loaded side by side."""
+    from sources.common.config import setting
+
+    return int(setting("pipeline.accounts_at_once", DEFAULT_ACCOUNTS_AT_ONCE, minimum=1))
+
+
+DEFAULT_ACCOUNTS_AT_ONCE = 2
+
+
+def run_sources(wh: Warehouse, jobs: list[Job], console: Console, *, refresh_views: bool = True,
+                at_once: int | None = None) -> int:
+    """Run prepared jobs and print a summary line each; returns the exit code.
+
+    The jobs of one account (Zoom Phone and Contact Center share a Zoom account's limits) run one
+    after the other; `at_once` accounts (default `accounts_at_once()`) run side by side, each in a
+    thread of its own within its own rate limiters. A failing account does not stop the others;
+    Ctrl-C / SIGTERM stops them all (each records `interrupted` and releases its lock)."""
+    groups: dict[tuple[str, str], list[Job]] = {}
+    for job in jobs:
+        account = job.account or Account(PROVIDERS[job.spec.provider])
+        groups.setdefault((account.provider, account.name), []).append(job)
+    at_once = min(at_once or accounts_at_once(), len(groups)) or 1
+    if any(job.limits is not None and job.limits.max_requests is not None for job in jobs):
+        at_once = 1  # --max-requests counts every request of the command: accounts one after the other
+    results: list[SourceResult] = []
+
+    def run_group(group: list[Job], first: bool) -> None:
+        for index, job in enumerate(group):
+            if index or not first:  # rebuilt right before it runs (validated with the others up front)
+                try:
+                    job = job.fresh()
+                except Exception as exc:  # noqa: BLE001 - keep the validated one
+                    console.note(f"warning: {job.title}: could not rebuild the source ({describe(exc)})")
+            result = run_job(wh, job, console)
+            if job.limits is not None:  # a time box covers the whole command
+                job.limits.requests_before += result.total_requests
+            results.append(result)
+            console.print(result.summary())
+
+    if at_once == 1:
+        for number, group in enumerate(groups.values()):
+            run_group(group, number == 0)
+    else:
+        _side_by_side([lambda g=g: run_group(g, True) for g in groups.values()], at_once)
     if refresh_views and any(r.outcome in (OK, PARTIAL) for r in results):
         refresh_analytics(wh, console)
     code = combine_exit_codes([r.exit_code for r in results])
@@ -517,3 +572,35 @@ def run_sources(wh: Warehouse, jobs: list[Job], console: Console, *, refresh_vie
         console.note(f"{len(bad)} of {len(results)} sources did not finish: "
                      + ", ".join(f"{r.source} {r.outcome}" for r in bad) + f" (exit code {code})")
     return code
+
+
+def _side_by_side(tasks: list[Any], at_once: int) -> None:
+    """Run `tasks` in `at_once` threads. Ctrl-C / SIGTERM arrive in the main thread: the same
+    exception is raised in every running task (each stops as a single run would: recorded
+    `interrupted`, lock released), the tasks not started are dropped, then it is re-raised."""
+    import concurrent.futures
+    import ctypes
+
+    threads: dict[int, int] = {}  # task index -> thread id
+
+    def task(index: int, run: Any) -> None:
+        threads[index] = threading.get_ident()
+        run()
+
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="callpipe-account")
+    futures = [pool.submit(task, index, run) for index, run in enumerate(tasks)]
+    try:
+        pending = set(futures)
+        while pending:  # a short timeout keeps the main thread receptive to signals
+            _, pending = concurrent.futures.wait(pending, timeout=0.5)
+    except KeyboardInterrupt as stop:
+        for index, future in enumerate(futures):
+            if not future.cancel() and not future.done() and index in threads:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(threads[index]),
+                                                           ctypes.py_object(type(stop)))
+        pool.shutdown(wait=True)
+        raise
+    pool.shutdown(wait=True)
+    for future in futures:
+        if future.exception() is not None:
+            raise future.exception()

@@ -19,7 +19,7 @@ import json
 import logging
 from typing import Any
 
-from pipelines.warehouse import Warehouse, quote_ident
+from pipelines.warehouse import Warehouse, quote_ident, sql_text
 from sources.common.changes import UNCHANGED_METRIC
 
 log = logging.getLogger(__name__)
@@ -51,11 +51,12 @@ COLUMNS = """
     rows_new BIGINT,
     rows_updated BIGINT,
     rows_unchanged BIGINT,
-    tables_json VARCHAR
+    tables_json VARCHAR,
+    account VARCHAR
 """
 # columns added since the first release: a runs table made before gets them (ensure_table)
 ADDED_COLUMNS = {"rows_new": "BIGINT", "rows_updated": "BIGINT", "rows_unchanged": "BIGINT",
-                 "tables_json": "VARCHAR"}
+                 "tables_json": "VARCHAR", "account": "VARCHAR"}
 
 
 def _table(wh: Warehouse) -> str:
@@ -77,7 +78,7 @@ def ensure_table(wh: Warehouse) -> None:
 
 def record_start(wh: Warehouse, run: dict[str, Any]) -> None:
     ensure_table(wh)
-    cols = ["run_id", "pipeline_name", "source", "dataset", "command", "resources", "range_start",
+    cols = ["run_id", "pipeline_name", "source", "account", "dataset", "command", "resources", "range_start",
             "range_end", "started_at", "outcome", "host", "pid"]
     values = [run.get(c) for c in cols]
     wh.execute(
@@ -100,22 +101,28 @@ def mark_interrupted(wh: Warehouse, run_id: str) -> None:
     )
 
 
-def recent(wh: Warehouse, source: str, dataset: str, limit: int = 20) -> list[dict[str, Any]]:
-    """Newest first; [] when no run was recorded yet."""
+def recent(wh: Warehouse, source: str, dataset: str, limit: int = 20, account: str | None = None) -> list[dict[str, Any]]:
+    """The runs of `source`'s `account` (None: default; by pipeline name, so the rows written
+    before accounts existed are the default account's), newest first; [] when none was recorded."""
     if TABLE not in wh.tables(wh.runs_dataset):
         return []
+    name = wh.pipeline_name(source, account)
+    match, params = "pipeline_name = ?", [name]
+    if name == wh.pipeline_name(source):  # a record without a pipeline name is the default account's
+        match, params = "(pipeline_name = ? OR (pipeline_name IS NULL AND source = ?))", [name, source]
     return wh.query_dicts(
-        f"SELECT * FROM {_table(wh)} WHERE source = ? AND dataset = ? ORDER BY started_at DESC LIMIT {int(limit)}",
-        [source, dataset],
+        f"SELECT * FROM {_table(wh)} WHERE {match} AND dataset = ? ORDER BY started_at DESC LIMIT {int(limit)}",
+        [*params, dataset],
     )
 
 
 # ---------------------------------------------------------------------------- row figures
 
 
-def table_totals(wh: Warehouse, dataset: str) -> dict[str, int]:
-    """{table: rows} now: taken before a run loads, to tell new rows from rewritten ones."""
-    return wh.row_counts(dataset)
+def table_totals(wh: Warehouse, dataset: str, account: str | None = None) -> dict[str, int]:
+    """{table: rows} now (of one account's rows: its `source_account`, when given): taken before
+    a run loads, to tell new rows from rewritten ones."""
+    return wh.row_counts(dataset, account=account)
 
 
 def unchanged_rows(extract_info: Any, source: Any) -> dict[str, int]:
@@ -134,20 +141,24 @@ def unchanged_rows(extract_info: Any, source: Any) -> dict[str, int]:
 
 
 def table_counts(wh: Warehouse, dataset: str, before: dict[str, int], load_ids: list[str],
-                 unchanged: dict[str, int]) -> dict[str, dict[str, int | None]]:
+                 unchanged: dict[str, int], account: str | None = None) -> dict[str, dict[str, int | None]]:
     """{table: {new, updated, unchanged, total}} after a run whose loads are `load_ids`.
 
     `total` is count(*); `new` = total - the count before the run; `updated` = the rows carrying
     one of the run's load ids that are not new; `unchanged` = None where nothing is re-read.
     A call whose legs the vendor dropped loses child rows: such a run shows fewer new rows.
+    With `account` (its `source_account`), only that account's rows are counted.
     """
     tables = [t for t in wh.tables(dataset) if not t.startswith("_dlt")]
     if not tables:
         return {}
     ids = ", ".join("'" + str(i).replace("'", "''") + "'" for i in load_ids)
     written = f"count(*) FILTER (WHERE _dlt_load_id IN ({ids}))" if ids else "0"
+    keyed = wh.tables_with_column(dataset, "source_account") if account is not None else set()
+    where = f" WHERE source_account = {sql_text(account)}" if account is not None else ""
     union = " UNION ALL ".join(
-        f"SELECT '{t}', count(*), {written} FROM {wh.qualified(dataset, t)}" for t in tables)
+        f"SELECT '{t}', count(*), {written} FROM {wh.qualified(dataset, t)}{where if t in keyed else ''}"
+        for t in tables)
     out: dict[str, dict[str, int | None]] = {}
     for table, total, touched in wh.query(union):
         new = max(0, int(total) - before.get(table, 0))

@@ -13,15 +13,18 @@ from pathlib import Path
 from typing import Any
 
 from pipelines import runs
+from pipelines.accounts import PROVIDERS, Account
 from pipelines.console import Console
 from pipelines.errors import EXIT_FAILED, EXIT_OK, describe
+from pipelines.registry import SOURCES
 from pipelines.warehouse import Warehouse
 
 SYNC_TOKEN_KEYS = ("sync_tokens",)
 
 
-def stored_state(wh: Warehouse, source: str) -> dict[str, Any] | None:
-    """The pipeline state dlt committed last to the source's dataset (None if never loaded)."""
+def stored_state(wh: Warehouse, source: str, account: str | None = None) -> dict[str, Any] | None:
+    """The pipeline state dlt committed last to the source's dataset for `account` (None: the
+    default one), None if never loaded."""
     from dlt.common.versioned_state import decompress_state
 
     dataset = wh.dataset(source)
@@ -32,7 +35,7 @@ def stored_state(wh: Warehouse, source: str) -> dict[str, Any] | None:
         f"SELECT s.state FROM {wh.qualified(dataset, '_dlt_pipeline_state')} AS s "
         f"JOIN {wh.qualified(dataset, '_dlt_loads')} AS l ON l.load_id = s._dlt_load_id "
         "WHERE s.pipeline_name = ? AND l.status = 0 ORDER BY l.load_id DESC LIMIT 1",
-        [wh.pipeline_name(source)],
+        [wh.pipeline_name(source, account)],
     )
     return decompress_state(rows[0][0]) if rows else None
 
@@ -96,13 +99,14 @@ def _tables(row: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return tables if isinstance(tables, dict) else {}
 
 
-def _audit_lines(wh: Warehouse, source: str) -> list[str]:
+def _audit_lines(wh: Warehouse, source: str, account: str | None = None) -> list[str]:
     """The last audit (pipelines.audit), and the last one that found the warehouse complete."""
     from pipelines.audit import describe_audit, last_audits
 
-    last, complete = last_audits(wh, source)
+    last, complete = last_audits(wh, source, account)
     if last is None:
-        return ["  last audit   none (callpipe audit --source " + source + ")"]
+        return ["  last audit   none (callpipe audit --source " + source
+                + (f" --account {account}" if account else "") + ")"]
     lines = [f"  last audit   {describe_audit(last)}"]
     if complete is None:
         lines.append("  last proven  never complete")
@@ -111,14 +115,18 @@ def _audit_lines(wh: Warehouse, source: str) -> list[str]:
     return lines
 
 
-def source_status(wh: Warehouse, source: str) -> list[str]:
+def source_status(wh: Warehouse, source: str, account: Account | None = None) -> list[str]:
+    account = account or Account(PROVIDERS[SOURCES[source].provider])
+    name = None if account.is_default else account.name
     dataset = wh.dataset(source)
-    lines = [f"{source}  (dataset {dataset} in {wh.describe()})"]
-    holder = wh.lock(source).holder()
+    label = account.label(source)
+    lines = [f"{account.title(source)}  (dataset {dataset} in {wh.describe()})",
+             f"  account      {account.name} (its rows: source_account = {label!r})"]
+    holder = wh.lock(source, name).holder()
     if holder:
         lines.append(f"  running now  pid {holder.get('pid', '?')} since {holder.get('started_at', '?')} "
                      f"({holder.get('command', '?')})")
-    history = runs.recent(wh, source, dataset, limit=50)
+    history = runs.recent(wh, source, dataset, limit=50, account=name)
     if holder is None:  # a 'running' row without a live holder was killed
         for row in history:
             if row.get("outcome") == "running":
@@ -135,13 +143,13 @@ def source_status(wh: Warehouse, source: str) -> list[str]:
                 f"{r.get('command')} {r.get('outcome')}" for r in history[:6]) + "  (newest first)")
     else:
         lines.append("  last run     none recorded")
-    lines += _audit_lines(wh, source)
-    state = stored_state(wh, source)
+    lines += _audit_lines(wh, source, name)
+    state = stored_state(wh, source, name)
     cursors, tokens = cursors_and_tokens(state, source)
     lines.append("  cursors      " + (" | ".join(cursors) if cursors else "none (nothing loaded yet)"))
     if tokens:
         lines.append("  sync tokens  " + " | ".join(tokens))
-    counts = wh.row_counts(dataset)
+    counts = wh.row_counts(dataset, account=label)
     if counts:
         lines.append("  tables       " + " | ".join(f"{t} {n}" for t, n in sorted(counts.items())))
     else:
@@ -149,20 +157,24 @@ def source_status(wh: Warehouse, source: str) -> list[str]:
     return lines
 
 
-def show_status(wh: Warehouse, sources: list[str], console: Console) -> int:
+def show_status(wh: Warehouse, sources: list[str] | list[tuple[str, Account]], console: Console) -> int:
+    """One block per source and account (`sources`: names, or (source, account) pairs)."""
     code = EXIT_OK
     console.print(f"warehouse: {wh.describe()}")
     if wh.kind == "duckdb" and not Path(wh.location).exists():
         console.print(f"no warehouse file yet: `callpipe run` creates {wh.location}")
         return EXIT_OK
-    for source in sources:
+    for item in sources:
+        source, account = item if isinstance(item, tuple) else (item, None)
+        name = None if account is None or account.is_default else account.name
         try:
             with wh.db_lock(timeout=15), wh.session():
-                lines = source_status(wh, source)
+                lines = source_status(wh, source, account)
         except Exception as exc:  # noqa: BLE001 - one unreadable source does not hide the others
             code = EXIT_FAILED
-            lines = [f"{source}  (dataset {wh.dataset(source)})", f"  error        {wh.redact(describe(exc))}"]
-            holder = wh.lock(source).holder()
+            title = account.title(source) if account is not None else source
+            lines = [f"{title}  (dataset {wh.dataset(source)})", f"  error        {wh.redact(describe(exc))}"]
+            holder = wh.lock(source, name).holder()
             if holder:
                 lines.append(f"  running now  pid {holder.get('pid', '?')} since {holder.get('started_at', '?')}")
         console.print()

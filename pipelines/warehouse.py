@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 import dlt
 
 from pipelines.lock import AdvisoryLock, RunLock
-from sources.common.config import env_var
+from sources.common.config import DEFAULT_ACCOUNT, env_var
 from sources.common.errors import ConfigError, redact_secrets
 
 DUCKDB = "duckdb"
@@ -128,8 +128,9 @@ class Warehouse:
         return self.datasets.get(source, source)
 
     @staticmethod
-    def pipeline_name(source: str) -> str:
-        return PIPELINE_PREFIX + source
+    def pipeline_name(source: str, account: str | None = None) -> str:
+        """`callpipe_<source>`; a named account's `callpipe_<source>__<account>` (pipelines.accounts)."""
+        return PIPELINE_PREFIX + source + ("" if account in (None, DEFAULT_ACCOUNT) else f"__{account}")
 
     def describe(self) -> str:
         """Human description without secrets: `duckdb /path/file.duckdb` or `postgres user@host:5432/db`."""
@@ -174,8 +175,9 @@ class Warehouse:
         """Where dlt stages a load of `source` before merging it (see STAGING_LAYOUT)."""
         return STAGING_LAYOUT % self.dataset(source)
 
-    def pipeline(self, source: str, progress: Any = None) -> dlt.Pipeline:
-        """The dlt pipeline of `source` (`callpipe_<source>`) into its dataset in this warehouse.
+    def pipeline(self, source: str, progress: Any = None, account: str | None = None) -> dlt.Pipeline:
+        """The dlt pipeline of `source` (`callpipe_<source>`, per account: `pipeline_name`) into
+        its dataset in this warehouse: every account of a source shares the dataset and tables.
 
         Load with `loader_file_format=warehouse.loader_file_format` (parquet / csv).
         """
@@ -183,7 +185,7 @@ class Warehouse:
         os.environ.update(REQUIRED_DLT_SETTINGS)
         kw = {"progress": progress} if progress is not None else {}
         return dlt.pipeline(
-            pipeline_name=self.pipeline_name(source),
+            pipeline_name=self.pipeline_name(source, account),
             destination=self.destination(),
             dataset_name=self.dataset(source),
             pipelines_dir=str(self.work_dir),
@@ -191,13 +193,14 @@ class Warehouse:
         )
 
     # ------------------------------------------------------------------ locks
-    def lock(self, source: str) -> RunLock | AdvisoryLock:
-        """Run lock of `source`'s pipeline, taken where the data is (refuses a second concurrent run
-        of it into this warehouse, whatever its working directory): a lock file beside the DuckDB
-        file, or a Postgres advisory lock keyed by the dataset."""
-        name = self.pipeline_name(source)
+    def lock(self, source: str, account: str | None = None) -> RunLock | AdvisoryLock:
+        """Run lock of `source`'s pipeline (one per account), taken where the data is (refuses a
+        second concurrent run of it into this warehouse, whatever its working directory): a lock
+        file beside the DuckDB file, or a Postgres advisory lock keyed by the dataset (and account)."""
+        name = self.pipeline_name(source, account)
         if self.kind == POSTGRES:
-            return AdvisoryLock(self.location, self.dataset(source), name=name)
+            key = self.dataset(source) + ("" if account in (None, DEFAULT_ACCOUNT) else f"/{account}")
+            return AdvisoryLock(self.location, key, name=name)
         return RunLock(self.lock_dir / f"{name}.lock", name=name)
 
     @property
@@ -210,10 +213,13 @@ class Warehouse:
         """DuckDB takes one writer process at a time: serialize our own processes' DB phases.
 
         Blocks (up to `timeout` s) instead of refusing: the holder only keeps it while loading.
-        No-op for Postgres.
+        Postgres: a session advisory lock of the database plays the same part, so the loads of
+        two accounts of a source (same tables, same staging tables) never run at the same time,
+        whatever process they run in; their extracts still do.
         """
         if self.kind != DUCKDB:
-            yield
+            with self._pg_writer_lock(timeout, on_wait):
+                yield
             return
         self.lock_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.lock_dir / "writer.lock", os.O_RDWR | os.O_CREAT, 0o644)
@@ -237,6 +243,35 @@ class Warehouse:
             yield
         finally:
             os.close(fd)  # closing releases the flock
+
+    @contextlib.contextmanager
+    def _pg_writer_lock(self, timeout: float, on_wait=None) -> Iterator[None]:
+        import psycopg2
+
+        key = int.from_bytes(hashlib.sha1(b"callpipe:writer").digest()[:4], "big") & 0x7FFFFFFF
+        try:
+            conn = psycopg2.connect(self.location, connect_timeout=10, application_name="callpipe writer")
+        except psycopg2.Error as exc:
+            raise WarehouseError(f"cannot connect to {self.describe()}: {self.redact(str(exc).strip())}") from None
+        conn.autocommit = True
+        try:
+            deadline = time.monotonic() + timeout
+            waited = False
+            with conn.cursor() as cur:
+                while True:
+                    cur.execute("SELECT pg_try_advisory_lock(%s, %s)", [AdvisoryLock.NAMESPACE, key])
+                    if cur.fetchone()[0]:
+                        break
+                    if not waited and on_wait is not None:
+                        on_wait()
+                    waited = True
+                    if time.monotonic() > deadline:
+                        raise WarehouseError(f"{self.describe()} stayed busy for {timeout:.0f}s (another callpipe "
+                                             "process is loading into it): try again when it is done")
+                    time.sleep(0.2)
+            yield
+        finally:
+            conn.close()  # closing the session releases the lock
 
     # ------------------------------------------------------------------ SQL
     @contextlib.contextmanager
@@ -349,15 +384,28 @@ class Warehouse:
         )
         return [r[0] for r in rows]
 
-    def row_counts(self, dataset: str, include_internal: bool = False) -> dict[str, int]:
-        """{table: rows} of the data tables in `dataset` (dlt's `_dlt_*` tables left out by default)."""
+    def row_counts(self, dataset: str, include_internal: bool = False, account: str | None = None) -> dict[str, int]:
+        """{table: rows} of the data tables in `dataset` (dlt's `_dlt_*` tables left out by default);
+        with `account`, only its rows (`source_account`) in the tables that carry it."""
         names = [t for t in self.tables(dataset) if include_internal or not t.startswith("_dlt")]
         if not names:
             return {}
+        keyed = self.tables_with_column(dataset, "source_account") if account is not None else set()
+        where = f" WHERE source_account = {sql_text(account)}" if account is not None else ""
         union = " UNION ALL ".join(
-            f"SELECT '{t}', count(*) FROM {self.qualified(dataset, t)}" for t in names
+            f"SELECT '{t}', count(*) FROM {self.qualified(dataset, t)}{where if t in keyed else ''}" for t in names
         )
         return {name: int(count) for name, count in self.query(union)}
+
+    def tables_with_column(self, dataset: str, column: str) -> set[str]:
+        rows = self.query("SELECT table_name FROM information_schema.columns WHERE table_schema = ? "
+                          "AND column_name = ?", [dataset, column])
+        return {r[0] for r in rows}
+
+
+def sql_text(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 # (the usual user:password@ example would itself be masked as a password by redact())

@@ -96,32 +96,38 @@ def check_common(source: str, *, page_size: Any, max_page_size: int, lag_days: A
     number_arg(source, "lag_days", lag_days, float, 0, None, 2)
 
 
-def source_arguments(source: str, function: Callable[..., Any], given: Mapping[str, Any]) -> dict[str, Any]:
+def source_arguments(source: str, function: Callable[..., Any], given: Mapping[str, Any],
+                     sections: Sequence[str] | None = None) -> dict[str, Any]:
     """The arguments of a source function set under [sources.<source>] (.dlt/config.toml or env
     vars), read and checked here instead of by dlt's injection, so that every bad value is a
     ConfigError naming its key, env var and a good value, and a list may be typed `a,b` as well
     as `["a", "b"]` (dlt takes only a JSON list from an env var). Arguments in `given` (and those
-    of no plain type: client, clock) are left alone; unset ones keep the function's default."""
+    of no plain type: client, clock) are left alone; unset ones keep the function's default.
+    `sections`: where to look, first match wins (default [sources.<source>]; a named account
+    reads its own section first, pipelines.accounts)."""
     out: dict[str, Any] = {}
+    sections = list(sections or [f"sources.{source}"])
     hints = typing.get_type_hints(inspect.unwrap(function))
     for name, param in inspect.signature(function).parameters.items():
         kinds = _plain_types(hints.get(name))
         if name in given or not kinds:
             continue
-        key = f"sources.{source}.{name}"
         default = None if param.default is inspect.Parameter.empty else param.default
-        if kinds == {list}:
-            value = setting(key, None)
-            if value is not None:
-                out[name] = list_arg(source, name, value)
-        elif len(kinds) == 1 and kinds <= {int, float, bool}:
-            value = setting(key, None, cast=next(iter(kinds)), example=default)
+        for section in sections:
+            key = f"{section}.{name}"
+            if kinds == {list}:
+                value = setting(key, None)
+                if value is not None:
+                    value = list_value(key, value)
+            elif len(kinds) == 1 and kinds <= {int, float, bool}:
+                value = setting(key, None, cast=next(iter(kinds)), example=default)
+            elif kinds <= {str, list}:
+                value = setting(key, None)
+            else:
+                value = None
             if value is not None:
                 out[name] = value
-        elif kinds <= {str, list}:
-            value = setting(key, None)
-            if value is not None:
-                out[name] = value
+                break
     return out
 
 

@@ -32,11 +32,12 @@ from sources.common.http import ApiClient, RateLimiter, RetryPolicy, ZohoRefresh
 
 __all__ = ["ConfigError", "env_var", "setting", "shared_limiter", "build_zoom_client", "build_zoho_client",
            "ZoomConfiguration", "ZoomRateLimits", "ZoomCredentials", "ZohoVoiceConfiguration",
-           "ZohoVoiceCredentials", "ZOHO_DATA_CENTRES", "zoho_hosts"]
+           "ZohoVoiceCredentials", "ZOHO_DATA_CENTRES", "zoho_hosts", "account_section", "DEFAULT_ACCOUNT"]
 
 _MISSING: Any = object()
 ZOOM = "sources.zoom"
 ZOHO = "sources.zoho_voice"
+DEFAULT_ACCOUNT = "default"  # the account of the single-account settings ([sources.zoom], [sources.zoho_voice])
 
 # data centre -> (accounts host, Zoho Voice API host)
 ZOHO_DATA_CENTRES = {
@@ -237,15 +238,21 @@ class ZohoVoiceCredentials(CredentialsConfiguration):
 Spec = TypeVar("Spec", bound=BaseConfiguration)
 
 
-def resolve(spec: type[Spec], section: str, provider: str, overrides: Mapping[str, Any] | None = None) -> Spec:
+def resolve(spec: type[Spec], section: str, provider: str, overrides: Mapping[str, Any] | None = None,
+            base: Spec | None = None) -> Spec:
     """`spec` resolved by dlt under `section` (env vars, .dlt/secrets.toml, .dlt/config.toml;
-    `overrides` win), then checked: numbers > 0 (>= 0 for those in `zero_allowed`).
+    `overrides` win), then checked: numbers > 0 (>= 0 for those in `zero_allowed`). A key not
+    set under `section` takes its value from `base` (a named account's timeouts and limits
+    default to those of [sources.<provider>]), else the spec's default.
 
     As in `setting()`, a blank value counts as not set: a blank number (which dlt cannot
     convert) is resolved again with its default, blank text takes the default, a blank secret
     is missing. dlt's errors become ConfigErrors naming the key and the env var."""
     fields = {name: extract_inner_hint(hint) for name, hint in spec.get_resolvable_fields().items()}  # int, str...
     defaults = spec()
+    if base is not None:
+        for name in fields:
+            setattr(defaults, name, getattr(base, name))
     secret = issubclass(spec, CredentialsConfiguration)
 
     def label(name: str) -> str:
@@ -256,7 +263,11 @@ def resolve(spec: type[Spec], section: str, provider: str, overrides: Mapping[st
     while True:
         try:
             explicit = {name: deserialize_value(name, value, fields[name]) for name, value in given.items()}
-            config = resolve_configuration(spec(), sections=tuple(section.split(".")),
+            initial = spec()
+            if base is not None:
+                for name in fields:
+                    setattr(initial, name, getattr(base, name))
+            config = resolve_configuration(initial, sections=tuple(section.split(".")),
                                            explicit_value={**explicit, **blanks})
             break
         except ConfigValueCannotBeCoercedException as exc:
@@ -320,49 +331,65 @@ def _split(overrides: Mapping[str, Any], section: str, *specs: type[BaseConfigur
 
 # --------------------------------------------------------------------------- shared limiters
 
-_LIMITERS: dict[tuple[str, str], RateLimiter] = {}
+_LIMITERS: dict[tuple[str, str, str], RateLimiter] = {}
 _LIMITERS_LOCK = threading.Lock()
 
 
 def shared_limiter(provider: str, label: str, rate: int, period: float, daily: int | None,
-                   clock: Clock, margin: float) -> RateLimiter:
-    """One limiter per (provider, label) in the process: Zoom counts limits per account, so
-    the zoom_phone and zoom_contact_center clients must share them. A changed setting or
-    another clock gives a fresh limiter."""
+                   clock: Clock, margin: float, account: str = "") -> RateLimiter:
+    """One limiter per (provider, account, label) in the process: Zoom counts limits per
+    account, so the zoom_phone and zoom_contact_center clients of one account share them and
+    two accounts never do. A changed setting or another clock gives a fresh limiter."""
     with _LIMITERS_LOCK:
-        limiter = _LIMITERS.get((provider, label))
+        limiter = _LIMITERS.get((provider, account, label))
         if (limiter is None or limiter.clock is not clock
                 or (limiter.rate, limiter.period, limiter.daily, limiter.margin) != (rate, period, daily, margin)):
-            limiter = RateLimiter(rate, period, daily, clock=clock, name=f"{provider} {label}", margin=margin)
-            _LIMITERS[(provider, label)] = limiter
+            name = f"{provider} {account} {label}" if account else f"{provider} {label}"
+            limiter = RateLimiter(rate, period, daily, clock=clock, name=name, margin=margin)
+            _LIMITERS[(provider, account, label)] = limiter
         return limiter
 
 
 # --------------------------------------------------------------------------- builders
 
-def build_zoom_client(clock: Clock | None = None, **overrides: Any) -> ApiClient:
+def account_section(provider: str, account: str | None = None) -> str:
+    """Where an account's settings live: [sources.<provider>] for the account `default` (the
+    single-account settings), [accounts.<provider>.<name>] for a named one (provider: zoom or
+    zoho_voice)."""
+    return f"sources.{provider}" if account in (None, DEFAULT_ACCOUNT) else f"accounts.{provider}.{account}"
+
+
+def build_zoom_client(clock: Clock | None = None, account: str | None = None, **overrides: Any) -> ApiClient:
     """The Zoom client (Phone and Contact Center share one S2S app and one account's limits).
 
     Overrides use the key names of [sources.zoom]; the rate limits go flat (light=5) or as
-    rate_limits={"light": 5}. Labels: light, medium, heavy.
+    rate_limits={"light": 5}. Labels: light, medium, heavy. A named `account` reads
+    [accounts.zoom.<account>]; what it does not set there (timeouts, limits, URLs) comes from
+    [sources.zoom], its credentials never do.
     """
     clock = clock or REAL_CLOCK
+    section = account_section("zoom", account)
     overrides = dict(overrides)
     limits = overrides.pop("rate_limits", None) or {}
     if not isinstance(limits, Mapping):
         raise ConfigError("rate_limits override must be a mapping like {'heavy': 5}")
     overrides = {**limits, **overrides}
-    settings, rates, secrets = _split(overrides, ZOOM, ZoomConfiguration, ZoomRateLimits, ZoomCredentials)
-    config = resolve(ZoomConfiguration, ZOOM, "Zoom", settings)
-    _check_urls(config, ZOOM, "Zoom", {name: getattr(ZoomConfiguration(), name) for name in ("base_url", "token_url")})
-    credentials = resolve(ZoomCredentials, ZOOM, "Zoom", secrets)
-    limits = resolve(ZoomRateLimits, f"{ZOOM}.rate_limits", "Zoom", rates)
+    settings, rates, secrets = _split(overrides, section, ZoomConfiguration, ZoomRateLimits, ZoomCredentials)
+    base = base_limits = None
+    if section != ZOOM:
+        base = resolve(ZoomConfiguration, ZOOM, "Zoom")
+        base_limits = resolve(ZoomRateLimits, f"{ZOOM}.rate_limits", "Zoom")
+    config = resolve(ZoomConfiguration, section, "Zoom", settings, base)
+    _check_urls(config, section, "Zoom", {name: getattr(ZoomConfiguration(), name) for name in ("base_url", "token_url")})
+    credentials = resolve(ZoomCredentials, section, "Zoom", secrets)
+    limits = resolve(ZoomRateLimits, f"{section}.rate_limits", "Zoom", rates, base_limits)
     daily = {"heavy": limits.heavy_daily, "light": limits.light_daily or None}
-    limiters = {label: shared_limiter("zoom", label, rate, 1.0, daily.get(label), clock, config.rate_margin)
+    limiters = {label: shared_limiter("zoom", label, rate, 1.0, daily.get(label), clock, config.rate_margin,
+                                      account="" if section == ZOOM else section)
                 for label, rate in (("light", limits.light), ("medium", limits.medium), ("heavy", limits.heavy))}
     auth = ZoomS2SAuth(config.token_url, credentials.account_id, credentials.client_id, credentials.client_secret,
                        clock=clock)
-    return ApiClient("zoom", config.base_url, auth, limiters, clock=clock, config_section=ZOOM,
+    return ApiClient("zoom", config.base_url, auth, limiters, clock=clock, config_section=section,
                      **config.client_options())
 
 
@@ -372,22 +399,27 @@ def zoho_hosts(data_centre: str) -> tuple[str, str]:
     return f"https://{accounts}/oauth/v2/token", f"https://{voice}"
 
 
-def build_zoho_client(clock: Clock | None = None, **overrides: Any) -> ApiClient:
+def build_zoho_client(clock: Clock | None = None, account: str | None = None, **overrides: Any) -> ApiClient:
     """The Zoho Voice client; hosts from data_centre unless base_url / token_url are set.
-    Label: default (requests_per_minute per 60 s)."""
+    Label: default (requests_per_minute per 60 s). A named `account` reads
+    [accounts.zoho_voice.<account>], the rest from [sources.zoho_voice] (never its secrets)."""
     clock = clock or REAL_CLOCK
-    settings, secrets = _split(overrides, ZOHO, ZohoVoiceConfiguration, ZohoVoiceCredentials)
-    config = resolve(ZohoVoiceConfiguration, ZOHO, "Zoho", settings)
+    section = account_section("zoho_voice", account)
+    settings, secrets = _split(overrides, section, ZohoVoiceConfiguration, ZohoVoiceCredentials)
+    base = resolve(ZohoVoiceConfiguration, ZOHO, "Zoho") if section != ZOHO else None
+    if base is not None and setting(f"{section}.data_centre", None) is not None:
+        base.base_url = base.token_url = None  # the account's own data centre picks its hosts
+    config = resolve(ZohoVoiceConfiguration, section, "Zoho", settings, base)
     data_centre = config.data_centre.lower()
     if data_centre not in ZOHO_DATA_CENTRES:
         raise ConfigError(f"Unknown Zoho data centre {data_centre!r}: choose one of "
-                          f"{', '.join(ZOHO_DATA_CENTRES)}; {_where(ZOHO + '.data_centre', False)}")
+                          f"{', '.join(ZOHO_DATA_CENTRES)}; {_where(section + '.data_centre', False)}")
     token_url, base_url = zoho_hosts(data_centre)
-    _check_urls(config, ZOHO, "Zoho", {"base_url": base_url, "token_url": token_url})
-    credentials = resolve(ZohoVoiceCredentials, ZOHO, "Zoho", secrets)
+    _check_urls(config, section, "Zoho", {"base_url": base_url, "token_url": token_url})
+    credentials = resolve(ZohoVoiceCredentials, section, "Zoho", secrets)
     limiters = {"default": shared_limiter("zoho_voice", "default", config.requests_per_minute, 60.0, None, clock,
-                                          config.rate_margin)}
+                                          config.rate_margin, account="" if section == ZOHO else section)}
     auth = ZohoRefreshAuth(config.token_url, credentials.client_id, credentials.client_secret,
                            credentials.refresh_token, clock=clock)
-    return ApiClient("zoho_voice", config.base_url, auth, limiters, clock=clock, config_section=ZOHO,
+    return ApiClient("zoho_voice", config.base_url, auth, limiters, clock=clock, config_section=section,
                      **config.client_options())

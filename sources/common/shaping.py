@@ -386,3 +386,31 @@ def fit_pages(source: Any) -> Any:
     for resource in source.resources.values():
         resource.add_map(fitter(resource))
     return source
+
+
+ACCOUNT_COLUMN = "source_account"
+
+
+def keyed_by_account(source: Any) -> Any:
+    """Add `source_account` to the primary and merge keys of every table of a dlt source.
+
+    Several accounts of a source load into the same tables and their natural ids (a call's
+    uuid, an engagement id, a Zoho logid) may collide: a merge must only replace the rows of the
+    account that loaded them. Done here, on the table schema each resource computes (also for
+    tables it names at runtime), so the sources keep declaring their natural keys only. Rows
+    loaded before carry their account already, so an existing warehouse merges the same rows.
+    """
+    def keyed(compute: Any) -> Any:
+        def compute_table_schema(item: Any = None, meta: Any = None) -> Any:
+            table = compute(item, meta)
+            columns = table.setdefault("columns", {})
+            for prop in ("primary_key", "merge_key"):
+                if any(hints.get(prop) for name, hints in columns.items() if name != ACCOUNT_COLUMN):
+                    columns.setdefault(ACCOUNT_COLUMN, {"name": ACCOUNT_COLUMN})[prop] = True
+            return table
+
+        return compute_table_schema
+
+    for resource in source.resources.values():
+        resource.compute_table_schema = keyed(resource.compute_table_schema)
+    return source

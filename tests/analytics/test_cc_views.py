@@ -65,6 +65,7 @@ def expected_queue_rows(engagements: list[dict], day: dt.date, sl: int) -> dict[
             "avg_wrap_up_s": mean([e["wrap_up_duration"] / 1000 for e in handled]),
             "transfers": sum(e["transfer_initiated_count"] for e in rows),
             "answered_within_sl": within, "service_level": within / len(rows), "service_level_seconds": sl,
+            "source_account": "default",
         }
     return out
 
@@ -101,7 +102,8 @@ def test_cc_agent_daily_equals_the_served_json_for_the_busiest_day(wh, analytics
         if e["conversation_duration"] + e["hold_duration"] <= 0:
             continue
         for i, user in enumerate(e["users"]):
-            row = expected.setdefault(user["user_id"], defaultdict(float, user_name=user["user_name"]))
+            row = expected.setdefault(user["user_id"], defaultdict(float, user_name=user["user_name"],
+                                                                   source_account="default"))
             row["handled"] += 1
             row["total_talk_s"] += e["conversation_duration"] / 1000
             row["total_hold_s"] += e["hold_duration"] / 1000

@@ -16,7 +16,7 @@ from tests.analytics.conftest import SOURCES, drop_pg_schemas, load_world
 from tests.analytics.support import WORKED_EXAMPLE_QUERY, doc_columns, doc_queries, norm_rows, run, scalar
 
 DAILY_COLUMNS = ["day", "provider", "direction", "outcome", "calls", "answered", "missed",
-                 "total_duration_s", "avg_duration_s", "total_talk_s", "quality_flagged"]
+                 "total_duration_s", "avg_duration_s", "total_talk_s", "quality_flagged", "source_account"]
 WORKED_EXAMPLE = [("call_queue", "Marketing Queue", "forwarded"), ("user", "Ji Won Lee", "missed"),
                   ("user", "Rosario Ramirez", "answered")]
 
