@@ -259,10 +259,14 @@ def resolve(spec: type[Spec], section: str, provider: str, overrides: Mapping[st
         return getattr(spec, "labels", {}).get(name) or f"{provider} {name.replace('_', ' ')}"
 
     given = {name: value for name, value in (overrides or {}).items() if value is not None}
+    # the documented keys themselves: dlt would also take a key's shorter paths (`client_id`)
+    exact = {name: value for name in fields if name not in given
+             for value in [_exact_value(f"{section}.{name}", secret)] if not _blank(value)}
     blanks: dict[str, Any] = {}  # fields found blank: resolved again with their default
     while True:
         try:
-            explicit = {name: deserialize_value(name, value, fields[name]) for name, value in given.items()}
+            explicit = {name: deserialize_value(name, value, fields[name])
+                        for name, value in {**exact, **given}.items()}
             initial = spec()
             if base is not None:
                 for name in fields:
@@ -295,6 +299,8 @@ def resolve(spec: type[Spec], section: str, provider: str, overrides: Mapping[st
         key, value, default = f"{section}.{name}", getattr(config, name), getattr(defaults, name)
         if isinstance(value, str):
             value = value.strip()
+        if name not in given and name not in exact and value != default:
+            value = None  # dlt found it under a shorter path (a top-level CLIENT_ID...): not this key's
         if _blank(value):
             if secret:
                 raise _missing(label(name), key, secret)
@@ -304,6 +310,16 @@ def resolve(spec: type[Spec], section: str, provider: str, overrides: Mapping[st
                           minimum=0 if name in zero_allowed else None)
         setattr(config, name, value)
     return config
+
+
+def _exact_value(key: str, secret: bool) -> Any:
+    """`key` itself (env var, then the toml files), None when unset. dlt also looks a key up under
+    its shorter paths (`sources.client_id`, `client_id`), which would take another program's
+    CLIENT_ID for Zoom's: callpipe reads only the keys it documents."""
+    try:
+        return (dlt.secrets if secret else dlt.config).get(key)
+    except ConfigurationException:  # not readable as asked: dlt's own resolution says why
+        return None
 
 
 def _check_urls(config: BaseConfiguration, section: str, provider: str, defaults: Mapping[str, str]) -> None:

@@ -167,3 +167,18 @@ def test_setting_never_echoes_a_secret(monkeypatch):
     with pytest.raises(ConfigError) as info:
         setting("sources.zoom.pin", secret=True, cast=int)
     assert "hunter2" not in str(info.value) and "SOURCES__ZOOM__PIN" in str(info.value)
+
+
+def test_only_the_documented_keys_are_read_not_a_top_level_client_id(monkeypatch):
+    """dlt also looks a key up under its shorter paths: a CLIENT_ID or READ_TIMEOUT of another
+    program in the environment must not become Zoom's."""
+    monkeypatch.delenv("SOURCES__ZOOM__CLIENT_ID", raising=False)
+    monkeypatch.delenv("SOURCES__ZOOM__READ_TIMEOUT", raising=False)
+    monkeypatch.setenv("CLIENT_ID", "another-programs-id")
+    monkeypatch.setenv("SOURCES__CLIENT_ID", "another-programs-id")
+    with pytest.raises(ConfigError, match="SOURCES__ZOOM__CLIENT_ID"):
+        build_zoom_client()
+    monkeypatch.setenv("SOURCES__ZOOM__CLIENT_ID", "zoom-id")
+    monkeypatch.setenv("READ_TIMEOUT", "99")
+    with build_zoom_client() as client:
+        assert client.auth._client_id == "zoom-id" and client._http.timeout.read != 99
