@@ -20,6 +20,7 @@ from typing import Any
 
 from pipelines.accounts import named as named_account
 from pipelines.accounts import plan_accounts
+from pipelines.analytics import service_level_seconds
 from pipelines.console import Console
 from pipelines.errors import (
     EXIT_CODES,
@@ -239,6 +240,7 @@ def _flatten(values: list[list[str]] | None) -> list[str]:
 
 
 def make_warehouse(args: argparse.Namespace) -> Warehouse:
+    service_level_seconds()  # [analytics] service_level_seconds: a bad value stops before any request
     return warehouse_from_config(
         destination=getattr(args, "destination", None),
         duckdb_path=getattr(args, "duckdb_path", None),

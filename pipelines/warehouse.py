@@ -481,9 +481,6 @@ def warehouse_from_config(
         if not _IDENT.match(str(name)):
             raise config_error(key, f"dataset name {name!r} is not a plain SQL identifier (letters, digits, _)",
                                example, option)
-    from pipelines.analytics import service_level_seconds
-
-    service_level_seconds()  # [analytics] service_level_seconds: a bad value stops before any request
     kw: dict[str, Any] = dict(datasets=names, analytics_dataset=analytics, runs_dataset=runs,
                               pipelines_dir=Path(pipelines_dir or config_value("pipeline.pipelines_dir",
                                                                                DEFAULT_PIPELINES_DIR)))
