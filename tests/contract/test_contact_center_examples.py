@@ -23,7 +23,7 @@ from pipelines.console import Console
 from sources.common.shaping import parse_money, parse_ts
 from tests.contract import spec
 from tests.contract.example_server import ExampleServer
-from tests.contract.test_zoom_phone_examples import expected_columns, moved, same
+from tests.contract.test_zoom_phone_examples import column_problem, expected_columns, moved
 
 VOICE = "/contact_center/voice_calls"
 ACCOUNT = "/accounts/{accountId}/contact_center/voice_calls"
@@ -152,13 +152,7 @@ def landing_problems(con, where: str, items: list[dict], schema: dict, landing: 
                 continue
             for column, db_type, expected in expected_columns(name, field_schema, value):
                 column = landing.renamed.get(column, column)
-                target = f"{at} -> {landing.table}.{column}"
-                if column not in types:
-                    problems.append(f"{target}: no such column")
-                elif types[column] != db_type:
-                    problems.append(f"{target}: {types[column]}, expected {db_type}")
-                elif not same(db_type, expected, row[column]):
-                    problems.append(f"{target}: {row[column]!r} loaded, {expected!r} served")
+                problems += column_problem(f"{at} -> {landing.table}.{column}", types, row, column, db_type, expected)
     return problems
 
 

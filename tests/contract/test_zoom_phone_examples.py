@@ -209,14 +209,21 @@ def landing_problems(con, bodies: dict[str, dict], arrays) -> list[str]:
             for field, field_schema in schema["properties"].items():
                 for column, db_type, value in expected_columns(renamed.get(field, field), field_schema,
                                                                item.get(field)):
-                    where = f"{path} {array}[].{field} -> {table}.{column}"
-                    if column not in types:
-                        problems.append(f"{where}: no such column")
-                    elif types[column] != db_type:
-                        problems.append(f"{where}: {types[column]}, expected {db_type}")
-                    elif not same(db_type, value, row[column]):
-                        problems.append(f"{where}: {row[column]!r} loaded, {value!r} served")
+                    problems += column_problem(f"{path} {array}[].{field} -> {table}.{column}", types, row,
+                                               column, db_type, value)
     return problems
+
+
+def column_problem(where: str, types: dict[str, str], row: dict[str, Any], column: str, db_type: str,
+                   served: Any) -> list[str]:
+    """[] when `column` exists with `db_type` and holds the served value, else what is wrong."""
+    if column not in types:
+        return [f"{where}: no such column"]
+    if types[column] != db_type:
+        return [f"{where}: {types[column]}, expected {db_type}"]
+    if not same(db_type, served, row[column]):
+        return [f"{where}: {row[column]!r} loaded, {served!r} served"]
+    return []
 
 
 def run_pipeline(server: ExampleServer, tmp_path, monkeypatch, resources: list[str]) -> tuple[int, str]:
